@@ -1,0 +1,41 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CULTRADE_HOME ?= $(CURDIR)/.cultrade-demo
+
+.PHONY: demo test bench lint typecheck snapshot countries clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cultrade demo
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src
+	$(BIN)/python -m pytest src tests
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+# Maintainers: rebuild the bundled references from ../shared/data.
+countries: $(STAMP)
+	$(BIN)/python scripts/build_country_reference.py ../shared/data
+
+snapshot: $(STAMP)
+	$(BIN)/cultrade snapshot build ../shared/data
+
+clean:
+	rm -rf $(VENV) .cultrade-demo .pytest_cache .mypy_cache .ruff_cache

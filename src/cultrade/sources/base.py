@@ -1,0 +1,338 @@
+"""What every source adapter shares: the adapter contract and careful readers.
+
+An adapter turns one publisher file into tidy tables. It *parses* the file in
+the publisher's own layout, *validates* it (columns, types, ranges, duplicate
+keys, units, countries) and hands the tables to :meth:`Store.ingest`, which
+loads them in one transaction. Errors are :class:`SourceFormatError` naming the
+file, the line and the column.
+
+>>> import io, pandas as pd
+>>> df = pd.DataFrame({"v": ["1", "x"]})
+>>> numeric(df, "v", path="f.csv")
+Traceback (most recent call last):
+...
+cultrade.errors.SourceFormatError: f.csv, row 3, column 'v': value 'x' is not a number. Fix: correct the cell, or leave it empty if the value is missing
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from cultrade.countries import Scheme, get_countries
+from cultrade.errors import SourceFormatError, UnknownCountryError
+
+Frame = pd.DataFrame | pa.Table
+HEADER_LINES = 1
+
+
+class SourceAdapter(ABC):
+    """One dataset: how to read its files and where the rows go.
+
+    Subclasses set the class attributes and implement :meth:`parse`, or set
+    ``writes_sql = True`` and implement :meth:`write_sql` for files too large
+    for pandas (BACI, GDELT), which DuckDB then reads directly.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    publisher: ClassVar[str]
+    licence: ClassVar[str]
+    bundle: ClassVar[bool] = False  # may the package ship a snapshot of it?
+    homepage: ClassVar[str] = ""
+    tables: ClassVar[tuple[str, ...]]
+    patterns: ClassVar[tuple[str, ...]] = ()  # glob patterns of the publisher's file names
+    writes_sql: ClassVar[bool] = False
+
+    def partition(self, path: Path) -> str:
+        """Key of the rows this file owns; files of one source with different keys coexist."""
+        return ""
+
+    def vintage(self, path: Path) -> str:
+        """Release or edition the file belongs to (from its name when the publisher puts it there)."""
+        return ""
+
+    def parse(self, path: Path) -> dict[str, Frame]:
+        """Read, validate and normalise ``path`` into named tables."""
+        raise SourceFormatError(f"{self.name} is loaded by SQL, not parse()", path=path)
+
+    def write_sql(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str) -> dict[str, int]:
+        """Load ``path`` with SQL inside the store's open transaction; return rows per table."""
+        raise SourceFormatError(f"{self.name} has no SQL loader", path=path)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "publisher": self.publisher,
+            "licence": self.licence,
+            "bundle": self.bundle,
+            "tables": list(self.tables),
+            "homepage": self.homepage,
+        }
+
+
+class TableAdapter(SourceAdapter):
+    """An adapter whose whole file fits comfortably in memory."""
+
+    @abstractmethod
+    def parse(self, path: Path) -> dict[str, Frame]: ...
+
+
+# -- readers ---------------------------------------------------------------------------
+
+
+def _fail(path: str | Path, message: str, *, row: int | None = None, column: str | None = None,
+          hint: str | None = None) -> SourceFormatError:
+    return SourceFormatError(message, path=path, row=row, column=column, hint=hint)
+
+
+def read_text(path: str | Path, *, encoding: str = "utf-8") -> str:
+    """The whole file as text, with a clear error for the wrong encoding or an empty file."""
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        raise _fail(path, "the file is empty", hint="download the file again; it has no data rows")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _fail(
+            path,
+            f"the file is not valid {encoding} (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})",
+            row=line,
+            hint=f"save the file as {encoding.upper()}, as the publisher distributes it",
+        ) from exc
+
+
+def read_csv(
+    path: str | Path,
+    *,
+    required: Sequence[str] = (),
+    encoding: str = "utf-8",
+    skiprows: int = 0,
+    sep: str = ",",
+    dtype: Any = str,
+    header: int | None = 0,
+    names: Sequence[str] | None = None,
+    expected_fields: int | None = None,
+) -> pd.DataFrame:
+    """Read a CSV strictly: every cell as text, ragged or truncated rows refused.
+
+    Row numbers in errors are file line numbers (1-based, header included).
+    """
+    text = read_text(path, encoding=encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines()
+    body = lines[skiprows:]
+    if not body or (header is not None and len(body) < 2):
+        raise _fail(path, "the file has a header but no data rows", hint="download the complete file")
+    try:
+        df = pd.read_csv(
+            io.StringIO("\n".join(body)),
+            sep=sep,
+            dtype=dtype,
+            keep_default_na=False,
+            header=header,
+            names=list(names) if names else None,
+            on_bad_lines="error",
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        raise _fail(path, f"rows do not match the header: {exc}",
+                    hint="the file may be truncated or hand-edited; download it again") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise _fail(path, "the file is empty", hint="download the file again") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise _fail(
+            path,
+            f"missing columns {missing}; found {list(df.columns)[:12]}",
+            row=skiprows + 1,
+            hint="this does not look like the publisher's layout; check that you passed the right file",
+        )
+    # A truncated last line parses with fewer fields and NaN-free blanks: detect it.
+    n_fields = expected_fields or len(df.columns)
+    if sep in body[-1] or n_fields > 1:
+        last = next(csv.reader([body[-1]], delimiter=sep), [])
+        if body[-1].strip() and len(last) < n_fields:
+            raise _fail(path, f"the last row has {len(last)} of {n_fields} fields",
+                        row=skiprows + len(body), hint="the file is truncated; download it again")
+    df.attrs["line_offset"] = skiprows + (HEADER_LINES if header is not None else 0) + 1
+    df.attrs["path"] = str(path)
+    return df
+
+
+def read_xlsx(
+    path: str | Path,
+    *,
+    sheet: str | int = 0,
+    required: Sequence[str] = (),
+    header_row: int = 1,
+) -> pd.DataFrame:
+    """Read one worksheet as text cells; ``header_row`` is 1-based as Excel shows it."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if not Path(path).read_bytes()[:1]:
+        raise _fail(path, "the file is empty", hint="download the file again")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError) as exc:
+        raise _fail(path, f"not a readable .xlsx workbook ({exc})",
+                    hint="the file may be truncated or not an Excel file; download it again") from exc
+    try:
+        names = wb.sheetnames
+        name = names[sheet] if isinstance(sheet, int) else sheet
+        if name not in names:
+            raise _fail(path, f"no worksheet {name!r}; found {names}", hint="use the publisher's workbook")
+        rows = list(wb[name].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    if len(rows) <= header_row:
+        raise _fail(path, "the worksheet has no data rows", hint="download the complete file")
+    header = ["" if h is None else str(h).strip() for h in rows[header_row - 1]]
+    body = [["" if v is None else str(v) for v in r[: len(header)]] for r in rows[header_row:]]
+    df = pd.DataFrame(body, columns=header, dtype=str)
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise _fail(path, f"missing columns {missing}; found {header[:12]}", row=header_row,
+                    hint="this does not look like the publisher's workbook; check the file")
+    df.attrs["line_offset"] = header_row + 1
+    df.attrs["path"] = str(path)
+    return df
+
+
+def _line(df: pd.DataFrame, position: int) -> int:
+    return int(df.attrs.get("line_offset", 2)) + position
+
+
+def numeric(
+    df: pd.DataFrame,
+    column: str,
+    *,
+    path: str | Path | None = None,
+    missing: Iterable[str] = ("", "..", "...", "NA", "N/A", "n/a", "nan", "NaN", "-"),
+    lo: float | None = None,
+    hi: float | None = None,
+    integer: bool = False,
+) -> pd.Series:
+    """Convert a text column to numbers; the first bad cell is reported by line."""
+    path = path or df.attrs.get("path", "")
+    raw = df[column].astype("string").str.strip().str.replace(",", "", regex=False) \
+        if df[column].dtype == object or str(df[column].dtype) == "string" else df[column]
+    if isinstance(raw, pd.Series) and str(raw.dtype) == "string":
+        is_missing = raw.isin(list(missing)) | raw.isna()
+        values = pd.to_numeric(raw.where(~is_missing), errors="coerce")
+        bad = values.isna() & ~is_missing
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise _fail(path or "", f"value {df[column].iloc[pos]!r} is not a number", row=_line(df, pos),
+                        column=column, hint="correct the cell, or leave it empty if the value is missing")
+    else:
+        values = pd.to_numeric(raw, errors="coerce")
+    values = values.astype("float64")
+    if lo is not None or hi is not None:
+        out = pd.Series(False, index=values.index)
+        if lo is not None:
+            out |= values < lo
+        if hi is not None:
+            out |= values > hi
+        if out.any():
+            pos = int(np.flatnonzero(out.to_numpy())[0])
+            raise _fail(path or "", f"value {values.iloc[pos]} is outside the valid range [{lo}, {hi}]",
+                        row=_line(df, pos), column=column,
+                        hint="check the unit and the column; the publisher's range is stated in its codebook")
+    if integer:
+        frac = values.dropna() % 1 != 0
+        if frac.any():
+            pos = int(values.index.get_loc(frac[frac].index[0]))
+            raise _fail(path or "", f"value {values.iloc[pos]} should be a whole number",
+                        row=_line(df, pos), column=column, hint="correct the cell")
+        return values.astype("Int64")
+    return values
+
+
+def unique(df: pd.DataFrame, keys: Sequence[str], *, path: str | Path | None = None) -> None:
+    """Refuse duplicate keys, naming the first repeated row."""
+    dup = df.duplicated(list(keys), keep="first")
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        key = {k: df[k].iloc[pos] for k in keys}
+        raise _fail(path or df.attrs.get("path", ""), f"duplicate key {key}", row=_line(df, pos),
+                    column=",".join(keys), hint="each key may appear once; remove the repeated row")
+
+
+def iso3_column(
+    df: pd.DataFrame,
+    column: str,
+    scheme: Scheme,
+    *,
+    path: str | Path | None = None,
+    skip: Iterable[str] = (),
+    drop_aggregates: bool = True,
+) -> pd.DataFrame:
+    """Add ``iso3`` from ``column``; aggregates and the listed non-countries are dropped.
+
+    Unknown codes raise :class:`UnknownCountryError` naming the line and close matches.
+    """
+    countries = get_countries()
+    path = path or df.attrs.get("path", "")
+    skip_set = {s.strip().casefold() for s in skip}
+    values = df[column].astype("string").str.strip()
+    uniq = values.dropna().unique()
+    mapping: dict[str, str | None] = {}
+    for value in uniq:
+        if value == "" or value.casefold() in skip_set:
+            mapping[value] = None
+            continue
+        if drop_aggregates and countries.is_aggregate(value, scheme):
+            mapping[value] = None
+            continue
+        try:
+            mapping[value] = countries.to_iso3(value, scheme)
+        except UnknownCountryError as exc:
+            pos = int(np.flatnonzero((values == value).fillna(False).to_numpy())[0])
+            raise UnknownCountryError(value, scheme=scheme, suggestions=exc.suggestions, path=path,
+                                      row=_line(df, pos), column=column) from None
+    out = df.assign(iso3=values.map(mapping))
+    out = out[out["iso3"].notna()].copy()
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def long_obs(df: pd.DataFrame, *, indicator: str | None = None, value: str = "value",
+             extra: Sequence[str] = ()) -> pd.DataFrame:
+    """The common long layout of ``obs_*`` tables: iso3, year, indicator, value (+extra)."""
+    cols = ["iso3", "year", "indicator", value, *extra]
+    out = df.assign(indicator=indicator) if indicator is not None else df
+    out = out[cols].rename(columns={value: "value"})
+    out = out.astype({"iso3": "string", "indicator": "string"})
+    out["year"] = out["year"].astype("int32")
+    out["value"] = out["value"].astype("float64")
+    return out.reset_index(drop=True)
+
+
+__all__ = [
+    "SourceAdapter",
+    "TableAdapter",
+    "iso3_column",
+    "long_obs",
+    "numeric",
+    "read_csv",
+    "read_text",
+    "read_xlsx",
+    "unique",
+]

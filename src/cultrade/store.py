@@ -1,0 +1,355 @@
+"""The embedded store: one DuckDB file, read through Ibis, with a provenance catalog.
+
+Every data table is written by :meth:`Store.ingest` inside one transaction and
+carries a ``_partition`` column, so that a changed file replaces exactly the rows
+it delivered last time and vintages never mix. The ``_catalog`` table records,
+for each (source, partition): the file, its sha256, vintage, licence, row count
+and load time. Re-ingesting a file whose sha256 is already catalogued is a no-op.
+
+>>> import pandas as pd
+>>> store = Store(":memory:")
+>>> store.write_frames("demo", {"obs_demo": pd.DataFrame({"iso3": ["NOR"], "year": [2023],
+...     "indicator": ["x"], "value": [1.5]})}, provenance=Provenance(source="demo", licence="CC0"))
+IngestResult(source='demo', partition='', status='loaded', rows={'obs_demo': 1}, sha256='')
+>>> store.table("obs_demo").execute()[["iso3", "value"]].to_dict("records")
+[{'iso3': 'NOR', 'value': 1.5}]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from cultrade.errors import CultradeError, StoreError
+from cultrade.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from cultrade.sources.base import SourceAdapter
+
+Frame = pd.DataFrame | pa.Table
+IngestStatus = Literal["loaded", "replaced", "unchanged"]
+PARTITION_COLUMN = "_partition"
+CATALOG = "_catalog"
+INDICATOR_VIEW = "indicators"
+OBS_PREFIX = "obs_"
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_CATALOG_DDL = f"""
+CREATE TABLE IF NOT EXISTS {CATALOG} (
+    source VARCHAR NOT NULL,
+    "partition" VARCHAR NOT NULL,
+    path VARCHAR,
+    sha256 VARCHAR,
+    vintage VARCHAR,
+    licence VARCHAR,
+    publisher VARCHAR,
+    tables VARCHAR[],
+    "rows" BIGINT,
+    loaded_at TIMESTAMP,
+    origin VARCHAR,
+    PRIMARY KEY (source, "partition")
+)
+"""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a batch of rows came from."""
+
+    source: str
+    partition: str = ""
+    path: str = ""
+    sha256: str = ""
+    vintage: str = ""
+    licence: str = ""
+    publisher: str = ""
+    origin: str = "file"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source: str
+    partition: str
+    status: IngestStatus
+    rows: dict[str, int] = field(default_factory=dict)
+    sha256: str = ""
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
+    """Streaming sha256 of a file (constant memory, any size)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise StoreError(f"invalid table name {name!r}", hint="use lower-case letters, digits and underscores")
+    return name
+
+
+class Store:
+    """A DuckDB database with a provenance catalog; use as a context manager."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.settings = settings or get_settings()
+        target = path if path is not None else self.settings.store_path
+        self.path = str(target)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"memory_limit": self.settings.duckdb_memory_limit}
+        if self.settings.duckdb_threads:
+            config["threads"] = self.settings.duckdb_threads
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot open the store: {exc}",
+                path=self.path,
+                hint="close other programs using it, or point CULTRADE_STORE_PATH elsewhere",
+            ) from exc
+        if not read_only:
+            self.con.execute(_CATALOG_DDL)
+        self.ibis = ibis.duckdb.from_connection(self.con)
+
+    # -- context management -------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ------------------------------------------------------------
+    def table_names(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
+        return [r[0] for r in rows if not r[0].startswith("_")]
+
+    def has_table(self, name: str) -> bool:
+        return name in self.table_names()
+
+    def table(self, name: str) -> ibis.Table:
+        """An Ibis table expression (lazy); ``.execute()`` gives pandas."""
+        if not self.has_table(name):
+            raise StoreError(
+                f"table {name!r} is not in the store",
+                path=self.path,
+                hint="load it first with `cultrade ingest` or `cultrade init`",
+            )
+        return self.ibis.table(name)
+
+    def frame(self, name: str, *, drop_internal: bool = True) -> pd.DataFrame:
+        """A whole table as pandas, without the internal ``_partition`` column."""
+        df = self.table(name).execute()
+        if drop_internal and PARTITION_COLUMN in df.columns:
+            df = df.drop(columns=PARTITION_COLUMN)
+        return df
+
+    def catalog(self) -> pd.DataFrame:
+        """Every loaded dataset with its provenance, newest first."""
+        return self.con.execute(f"SELECT * FROM {CATALOG} ORDER BY source, \"partition\"").df()
+
+    def catalog_entry(self, source: str, partition: str = "") -> dict[str, Any] | None:
+        cur = self.con.execute(
+            f'SELECT * FROM {CATALOG} WHERE source = ? AND "partition" = ?', [source, partition]
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def row_count(self, name: str) -> int:
+        result = self.con.execute(f"SELECT count(*) FROM {_check_ident(name)}").fetchone()
+        return int(result[0]) if result else 0
+
+    # -- writing ------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: any exception rolls back every statement inside."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    def ingest(
+        self, adapter: SourceAdapter, path: str | Path, *, partition: str | None = None
+    ) -> IngestResult:
+        """Parse, validate and load one file with ``adapter``, atomically.
+
+        An identical file (same sha256 for the same source and partition) is a
+        no-op; a changed one replaces that partition's rows in one transaction.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise StoreError(f"file not found: {path}", path=path, hint="check the path")
+        part = partition if partition is not None else adapter.partition(path)
+        sha = file_sha256(path)
+        previous = self.catalog_entry(adapter.name, part)
+        if previous is not None and previous["sha256"] == sha:
+            return IngestResult(adapter.name, part, "unchanged", {}, sha)
+        prov = Provenance(
+            source=adapter.name,
+            partition=part,
+            path=str(path.resolve()),
+            sha256=sha,
+            vintage=adapter.vintage(path),
+            licence=adapter.licence,
+            publisher=adapter.publisher,
+        )
+        if adapter.writes_sql:
+            return self._ingest_sql(adapter, path, prov, replaced=previous is not None)
+        frames = adapter.parse(path)
+        return self.write_frames(adapter.name, frames, provenance=prov)
+
+    def _ingest_sql(
+        self, adapter: SourceAdapter, path: Path, prov: Provenance, *, replaced: bool
+    ) -> IngestResult:
+        try:
+            with self.transaction() as con:
+                self._delete_partition(adapter.tables, prov.partition)
+                rows = adapter.write_sql(con, path, prov.partition)
+                self._record(prov, rows)
+                self._refresh_indicator_view()
+        except duckdb.Error as exc:
+            raise StoreError(f"loading {adapter.name} failed: {exc}", path=path) from exc
+        return IngestResult(prov.source, prov.partition, "replaced" if replaced else "loaded", rows, prov.sha256)
+
+    def write_frames(
+        self, source: str, frames: Mapping[str, Frame], *, provenance: Provenance
+    ) -> IngestResult:
+        """Replace ``provenance.partition`` of each table with ``frames``, in one transaction."""
+        part = provenance.partition
+        replaced = self.catalog_entry(source, part) is not None
+        rows: dict[str, int] = {}
+        try:
+            with self.transaction():
+                for name, frame in frames.items():
+                    rows[name] = self._replace_partition(_check_ident(name), frame, part)
+                self._record(provenance, rows)
+                self._refresh_indicator_view()
+        except duckdb.Error as exc:
+            raise StoreError(f"writing {source} failed: {exc}", path=provenance.path or None) from exc
+        return IngestResult(source, part, "replaced" if replaced else "loaded", rows, provenance.sha256)
+
+    def _delete_partition(self, tables: tuple[str, ...], partition: str) -> None:
+        existing = set(self.table_names())
+        for name in tables:
+            if name in existing:
+                self.con.execute(f"DELETE FROM {_check_ident(name)} WHERE {PARTITION_COLUMN} = ?", [partition])
+
+    def _replace_partition(self, name: str, frame: Frame, partition: str) -> int:
+        self.con.register("_incoming", frame)
+        try:
+            exists = self.has_table(name)
+            if exists:
+                others = self.con.execute(
+                    f"SELECT count(*) FROM {name} WHERE {PARTITION_COLUMN} <> ?", [partition]
+                ).fetchone()
+                if others and others[0] == 0:
+                    exists = False  # sole partition: free to change schema
+            if not exists:
+                self.con.execute(
+                    f"CREATE OR REPLACE TABLE {name} AS SELECT *, ?::VARCHAR AS {PARTITION_COLUMN} FROM _incoming",
+                    [partition],
+                )
+            else:
+                self.con.execute(f"DELETE FROM {name} WHERE {PARTITION_COLUMN} = ?", [partition])
+                self.con.execute(
+                    f"INSERT INTO {name} BY NAME SELECT *, ?::VARCHAR AS {PARTITION_COLUMN} FROM _incoming",
+                    [partition],
+                )
+        finally:
+            self.con.unregister("_incoming")
+        return len(frame)
+
+    def _record(self, prov: Provenance, rows: Mapping[str, int]) -> None:
+        self.con.execute(
+            f'DELETE FROM {CATALOG} WHERE source = ? AND "partition" = ?', [prov.source, prov.partition]
+        )
+        self.con.execute(
+            f"INSERT INTO {CATALOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                prov.source,
+                prov.partition,
+                prov.path,
+                prov.sha256,
+                prov.vintage,
+                prov.licence,
+                prov.publisher,
+                sorted(rows),
+                int(sum(rows.values())),
+                datetime.now(UTC).replace(tzinfo=None),
+                prov.origin,
+            ],
+        )
+
+    def _refresh_indicator_view(self) -> None:
+        """``indicators``: every ``obs_*`` table stacked as (source, iso3, year, indicator, value)."""
+        obs = [t for t in self.table_names() if t.startswith(OBS_PREFIX)]
+        if not obs:
+            self.con.execute(f"DROP VIEW IF EXISTS {INDICATOR_VIEW}")
+            return
+        parts = [
+            f"SELECT '{t[len(OBS_PREFIX):]}' AS source, iso3, CAST(year AS INTEGER) AS year, "
+            f"indicator, CAST(value AS DOUBLE) AS value FROM {t}"
+            for t in obs
+        ]
+        self.con.execute(f"CREATE OR REPLACE VIEW {INDICATOR_VIEW} AS " + " UNION ALL ".join(parts))
+
+    def drop_source(self, source: str) -> None:
+        """Remove every partition a source loaded, and its catalog rows."""
+        entries = self.catalog()
+        entries = entries[entries["source"] == source]
+        if entries.empty:
+            raise StoreError(f"source {source!r} is not loaded", hint="see `cultrade sources`")
+        with self.transaction():
+            for _, entry in entries.iterrows():
+                for name in entry["tables"]:
+                    if self.has_table(name):
+                        self.con.execute(
+                            f"DELETE FROM {_check_ident(name)} WHERE {PARTITION_COLUMN} = ?", [entry["partition"]]
+                        )
+            self.con.execute(f"DELETE FROM {CATALOG} WHERE source = ?", [source])
+            self._refresh_indicator_view()
+
+
+def open_store(settings: Settings | None = None, *, read_only: bool = False) -> Store:
+    """Open the store the settings point at."""
+    try:
+        return Store(settings=settings, read_only=read_only)
+    except CultradeError:
+        raise
+
+
+__all__ = ["IngestResult", "Provenance", "Store", "file_sha256", "open_store"]
