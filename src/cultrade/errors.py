@@ -103,9 +103,9 @@ class UnknownCountryError(CultradeError):
         self.value = value
         self.scheme = scheme
         self.suggestions = list(suggestions)
-        close = f" Close matches: {', '.join(self.suggestions)}." if self.suggestions else ""
+        close = f"; close matches: {', '.join(self.suggestions)}" if self.suggestions else ""
         super().__init__(
-            f"unknown country {value!r} (scheme {scheme}).{close}",
+            f"unknown country {value!r} (scheme {scheme}){close}",
             path=path,
             row=row,
             column=column,

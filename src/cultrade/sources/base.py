@@ -231,18 +231,18 @@ def numeric(
 ) -> pd.Series:
     """Convert a text column to numbers; the first bad cell is reported by line."""
     path = path or df.attrs.get("path", "")
-    raw = df[column].astype("string").str.strip().str.replace(",", "", regex=False) \
-        if df[column].dtype == object or str(df[column].dtype) == "string" else df[column]
-    if isinstance(raw, pd.Series) and str(raw.dtype) == "string":
+    col = df[column]
+    if pd.api.types.is_string_dtype(col) or pd.api.types.is_object_dtype(col):
+        raw = col.astype("string").str.strip().str.replace(",", "", regex=False)
         is_missing = raw.isin(list(missing)) | raw.isna()
         values = pd.to_numeric(raw.where(~is_missing), errors="coerce")
         bad = values.isna() & ~is_missing
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise _fail(path or "", f"value {df[column].iloc[pos]!r} is not a number", row=_line(df, pos),
+            raise _fail(path or "", f"value {col.iloc[pos]!r} is not a number", row=_line(df, pos),
                         column=column, hint="correct the cell, or leave it empty if the value is missing")
     else:
-        values = pd.to_numeric(raw, errors="coerce")
+        values = pd.to_numeric(col, errors="coerce")
     values = values.astype("float64")
     if lo is not None or hi is not None:
         out = pd.Series(False, index=values.index)
@@ -270,7 +270,7 @@ def unique(df: pd.DataFrame, keys: Sequence[str], *, path: str | Path | None = N
     dup = df.duplicated(list(keys), keep="first")
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
-        key = {k: df[k].iloc[pos] for k in keys}
+        key = {k: df[k].iloc[pos].item() if hasattr(df[k].iloc[pos], "item") else df[k].iloc[pos] for k in keys}
         raise _fail(path or df.attrs.get("path", ""), f"duplicate key {key}", row=_line(df, pos),
                     column=",".join(keys), hint="each key may appear once; remove the repeated row")
 
