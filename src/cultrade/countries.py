@@ -13,10 +13,10 @@ ISO2 but Austria in FIPS).
 ('CIV', 'USA', 'CHN')
 >>> c.is_aggregate("WLD", "wb"), c.is_aggregate("AFR", "cameo"), c.is_aggregate("FRA", "iso3")
 (True, True, False)
->>> c.to_iso3("Xanadu", "name")
+>>> c.to_iso3("Qqqq Zzzz", "name")
 Traceback (most recent call last):
 ...
-cultrade.errors.UnknownCountryError: unknown country 'Xanadu' (scheme name). Fix: use an ISO3 code, or add the spelling to the aliases in countries.csv
+cultrade.errors.UnknownCountryError: unknown country 'Qqqq Zzzz' (scheme name). Fix: use an ISO3 code, or add the spelling to the aliases in countries.csv
 """
 
 from __future__ import annotations
