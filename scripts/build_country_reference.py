@@ -38,9 +38,12 @@ HISTORICAL = {
     "CSK": "Czechoslovakia", "SUN": "USSR", "YUG": "Yugoslavia", "SCG": "Serbia and Montenegro",
     "ANT": "Netherlands Antilles", "DDR": "German Democratic Republic", "YMD": "South Yemen",
 }
-# Gleditsch-Ward codes of states that no longer exist, mapped to the ISO3 of the
-# territory's successor (used only to place UCDP conflict locations).
-GW_HISTORICAL = {265: "DEU", 315: "CZE", 680: "YEM", 817: "VNM", 345: "SRB", 365: "RUS", 260: "DEU"}
+# Gleditsch-Ward codes that country_converter lacks or assigns differently: states
+# that no longer exist map to the successor's ISO3, and unified Yemen (678) and
+# Vietnam (816) keep the codes UCDP uses for them. 751 is
+# Hyderabad, annexed by India in 1948 (UCDP conflict 226).
+GW_HISTORICAL = {265: "DEU", 315: "CZE", 678: "YEM", 680: "YEM", 816: "VNM", 817: "VNM", 345: "SRB", 365: "RUS",
+                 260: "DEU", 751: "IND"}
 # BACI's numeric codes that are not ISO numeric.
 BACI_EXTRA = {490: "TWN"}  # "Other Asia, nes": Taiwan, Province of China, in UN Comtrade practice
 # Spellings used by FSI, Freedom House, GPI, TI, SIPRI, OTS and UCDP that the references miss.
@@ -50,6 +53,7 @@ ALIASES = {
     "COG": ["Congo Republic", "Congo, Republic", "Republic of Congo", "Congo (Brazzaville)", "Congo, Rep.", "Congo"],
     "PSE": ["Israel and West Bank (West Bank)", "Palestine", "Palestinian Territories", "West Bank and Gaza"],
     "XKX": ["Kosovo"],
+    "ISR": ["Israel and West Bank"],  # FSI's label for its Israel entry
     "TWN": ["Taiwan", "Chinese Taipei", "Other Asia, nes"],
     "GMB": ["Gambia", "The Gambia", "Gambia, The"],
     "BHS": ["Bahamas", "The Bahamas", "Bahamas, The"],

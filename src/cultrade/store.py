@@ -239,8 +239,8 @@ class Store:
             with self.transaction() as con:
                 self._delete_partition(adapter.tables, prov.partition)
                 rows = adapter.write_sql(con, path, prov.partition)
-                self._record(prov, rows)
-                self._refresh_indicator_view()
+                self.record(prov, list(rows), sum(rows.values()))
+                self.refresh_indicator_view()
         except duckdb.Error as exc:
             raise StoreError(f"loading {adapter.name} failed: {exc}", path=path) from exc
         return IngestResult(prov.source, prov.partition, "replaced" if replaced else "loaded", rows, prov.sha256)
@@ -256,8 +256,8 @@ class Store:
             with self.transaction():
                 for name, frame in frames.items():
                     rows[name] = self._replace_partition(_check_ident(name), frame, part)
-                self._record(provenance, rows)
-                self._refresh_indicator_view()
+                self.record(provenance, list(rows), sum(rows.values()))
+                self.refresh_indicator_view()
         except duckdb.Error as exc:
             raise StoreError(f"writing {source} failed: {exc}", path=provenance.path or None) from exc
         return IngestResult(source, part, "replaced" if replaced else "loaded", rows, provenance.sha256)
@@ -293,7 +293,8 @@ class Store:
             self.con.unregister("_incoming")
         return len(frame)
 
-    def _record(self, prov: Provenance, rows: Mapping[str, int]) -> None:
+    def record(self, prov: Provenance, tables: list[str], rows: int) -> None:
+        """Write ``prov`` to the catalog; call inside :meth:`transaction` with the data it describes."""
         self.con.execute(
             f'DELETE FROM {CATALOG} WHERE source = ? AND "partition" = ?', [prov.source, prov.partition]
         )
@@ -307,14 +308,14 @@ class Store:
                 prov.vintage,
                 prov.licence,
                 prov.publisher,
-                sorted(rows),
-                int(sum(rows.values())),
+                sorted(tables),
+                int(rows),
                 datetime.now(UTC).replace(tzinfo=None),
                 prov.origin,
             ],
         )
 
-    def _refresh_indicator_view(self) -> None:
+    def refresh_indicator_view(self) -> None:
         """``indicators``: every ``obs_*`` table stacked as (source, iso3, year, indicator, value)."""
         obs = [t for t in self.table_names() if t.startswith(OBS_PREFIX)]
         if not obs:
@@ -341,7 +342,7 @@ class Store:
                             f"DELETE FROM {_check_ident(name)} WHERE {PARTITION_COLUMN} = ?", [entry["partition"]]
                         )
             self.con.execute(f"DELETE FROM {CATALOG} WHERE source = ?", [source])
-            self._refresh_indicator_view()
+            self.refresh_indicator_view()
 
 
 def open_store(settings: Settings | None = None, *, read_only: bool = False) -> Store:

@@ -20,7 +20,7 @@ from cultrade.errors import UnknownSourceError
 from cultrade.sources.base import SourceAdapter
 
 _REGISTRY: dict[str, type[SourceAdapter]] = {}
-_NOT_ADAPTERS = {"base", "registry", "fetch", "snapshot"}
+_NOT_ADAPTERS = {"base", "registry", "fetch", "snapshot", "loading"}
 A = TypeVar("A", bound=type[SourceAdapter])
 
 
