@@ -7,7 +7,7 @@ is synthetic. What is made realistic is what costs time when loading: the size
 products are the real HS17 codes from ``data/hs17_codes.txt``), product codes
 written as integers, so chapters 01-09 lose their leading zero like real HS17
 files, lognormal values in thousand USD with three decimals, and quantities
-right-aligned in 15 characters with about 7% ``NA``. Rows are sorted by
+right-aligned in 13 characters with about 7% ``NA``. Rows are sorted by
 (i, j, k) and keys are unique, as in BACI.
 
 >>> import tempfile, pathlib
@@ -55,20 +55,42 @@ def _zipf_weights(n: int, exponent: float, rng: np.random.Generator) -> np.ndarr
     return weights / weights.sum()
 
 
+def _pair_scale(pair_weight: np.ndarray, wp_sorted: np.ndarray, rows: float) -> float:
+    """C such that the expected count of sum over pairs and products of min(1, C*w_pair*w_k) is ``rows``."""
+    tail = np.concatenate([[0.0], np.cumsum(wp_sorted)])
+
+    def expected(c: float) -> float:
+        x = c * pair_weight
+        below = np.searchsorted(wp_sorted, 1.0 / x)  # products with c*w_pair*w_k < 1
+        return float(np.sum(len(wp_sorted) - below + x * tail[below]))
+
+    lo, hi = 1.0, 1e15
+    for _ in range(200):
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if expected(mid) < rows else (lo, mid)
+    return hi
+
+
 def _keys(rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique (i, j, k) keys, sorted: each product enters a pair with probability min(1, C*w_i*w_j*w_k)."""
     countries, products = baci_codes(), hs17_codes()
     wc = _zipf_weights(len(countries), 1.1, rng)
     wp = _zipf_weights(len(products), 0.6, rng)
-    keys = np.empty(0, dtype=np.int64)
-    while len(keys) < rows:
-        n = int((rows - len(keys)) * 1.6) + 1000
-        i = rng.choice(countries, n, p=wc)
-        j = rng.choice(countries, n, p=wc)
-        k = rng.choice(products, n, p=wp)
-        ok = i != j
-        keys = np.union1d(keys, (i[ok] * 1000 + j[ok]) * 1_000_000 + k[ok])
-    keys = np.sort(rng.choice(keys, rows, replace=False))
-    return keys // 1_000_000_000, (keys // 1_000_000) % 1000, keys % 1_000_000
+    pair = np.outer(wc, wc)
+    np.fill_diagonal(pair, 0.0)
+    scale = _pair_scale(pair[pair > 0], np.sort(wp), rows * 1.02)
+    parts = []
+    for e in range(len(countries)):
+        prob = np.minimum(1.0, scale * pair[e][:, None] * wp[None, :])
+        jj, kk = np.nonzero(rng.random(prob.shape) < prob)
+        parts.append((e * len(countries) + jj) * len(products) + kk)
+    flat = np.concatenate(parts)
+    if len(flat) < rows:
+        raise RuntimeError(f"generated only {len(flat)} keys for {rows} rows; raise the 1.02 margin")
+    flat = flat[np.sort(rng.choice(len(flat), rows, replace=False))]
+    pairs, k = np.divmod(flat, len(products))
+    i, j = np.divmod(pairs, len(countries))
+    return countries[i], countries[j], products[k]
 
 
 def generate(path: Path, *, rows: int = FULL_YEAR_ROWS, year: int = 2022, seed: int = 20240201) -> Path:
@@ -78,15 +100,17 @@ def generate(path: Path, *, rows: int = FULL_YEAR_ROWS, year: int = 2022, seed: 
     v = np.round(rng.lognormal(mean=2.0, sigma=2.5, size=rows), 3)
     v = np.maximum(v, 0.001)
     q = np.round(v * rng.lognormal(mean=-1.0, sigma=1.5, size=rows), 3)
-    q_text = np.char.rjust(np.char.mod("%.3f", q), 15)
-    q_text[rng.random(rows) < NA_SHARE] = "NA".rjust(15)
-    table = pa.table({"t": np.full(rows, year, dtype=np.int16), "i": i, "j": j, "k": k, "v": v,
-                      "q": pa.array(q_text.tolist(), pa.string())})
+    na = rng.random(rows) < NA_SHARE
+    table = pa.table({"t": np.full(rows, year, dtype=np.int16), "i": i, "j": j, "k": k, "v": v, "q": q, "na": na})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     con = duckdb.connect()
     con.register("gen", table)
-    con.execute(f"COPY (SELECT * FROM gen) TO '{tmp}' (HEADER, DELIMITER ',', QUOTE '')")
+    # BACI right-aligns q in 13 characters and writes a missing quantity as NA.
+    con.execute(
+        "COPY (SELECT t, i, j, k, v, lpad(CASE WHEN na THEN 'NA' ELSE printf('%.3f', q) END, 13, ' ') AS q "
+        f"FROM gen) TO '{tmp}' (HEADER, DELIMITER ',', QUOTE '')"
+    )
     con.close()
     os.replace(tmp, path)
     return path

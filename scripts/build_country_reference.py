@@ -49,7 +49,8 @@ BACI_EXTRA = {490: "TWN"}  # "Other Asia, nes": Taiwan, Province of China, in UN
 # Spellings used by FSI, Freedom House, GPI, TI, SIPRI, OTS and UCDP that the references miss.
 ALIASES = {
     "CIV": ["Cote d'Ivoire", "Côte d'Ivoire", "Ivory Coast"],
-    "COD": ["Congo Democratic Republic", "Congo, Democratic Republic", "DR Congo", "Congo (Kinshasa)", "Democratic Republic of the Congo", "Congo, Dem. Rep.", "Congo, DR"],
+    "COD": ["Congo Democratic Republic", "Congo, Democratic Republic", "DR Congo", "Congo (Kinshasa)",
+            "Democratic Republic of the Congo", "Congo, Dem. Rep.", "Congo, DR"],
     "COG": ["Congo Republic", "Congo, Republic", "Republic of Congo", "Congo (Brazzaville)", "Congo, Rep.", "Congo"],
     "PSE": ["Israel and West Bank (West Bank)", "Palestine", "Palestinian Territories", "West Bank and Gaza"],
     "XKX": ["Kosovo"],

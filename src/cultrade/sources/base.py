@@ -161,11 +161,14 @@ def read_csv(
             row=skiprows + 1,
             hint="this does not look like the publisher's layout; check that you passed the right file",
         )
-    # A truncated last line parses with fewer fields and NaN-free blanks: detect it.
+    # A truncated last record parses with blank trailing fields: detect it on whole records,
+    # since quoted cells may span lines (World Bank notes do).
     n_fields = expected_fields or len(df.columns)
-    if sep in body[-1] or n_fields > 1:
-        last = next(csv.reader([body[-1]], delimiter=sep), [])
-        if body[-1].strip() and len(last) < n_fields:
+    if n_fields > 1:
+        last: list[str] = []
+        for last in csv.reader(io.StringIO("\n".join(body)), delimiter=sep):
+            pass
+        if any(cell.strip() for cell in last) and len(last) < n_fields:
             raise _fail(path, f"the last row has {len(last)} of {n_fields} fields",
                         row=skiprows + len(body), hint="the file is truncated; download it again")
     df.attrs["line_offset"] = skiprows + (HEADER_LINES if header is not None else 0) + 1
