@@ -6,21 +6,18 @@ into a readable message and a non-zero exit code. No SQL lives here.
 
 from __future__ import annotations
 
-import functools
-import logging
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from cultrade.countries import SCHEMES, Scheme, get_countries
-from cultrade.errors import ConfigError, CultradeError
+from cultrade.commands.common import console, handle_errors, print_frame
+from cultrade.commands.common import open_store as _open_store
+from cultrade.commands.trade import register as register_trade
+from cultrade.countries import SCHEMES, get_countries
+from cultrade.errors import ConfigError
 from cultrade.settings import get_settings
 from cultrade.sources import available, get_adapter
 from cultrade.sources.loading import expand_paths, summarise
@@ -31,44 +28,7 @@ app = typer.Typer(help="cultrade: cultural trade statistics, country risk and ma
                   no_args_is_help=True, add_completion=False)
 snapshot_app = typer.Typer(help="Build or inspect the bundled open-data snapshot.", no_args_is_help=True)
 app.add_typer(snapshot_app, name="snapshot")
-# Pipes and CI logs get a wide console so tables do not fold into slivers.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handle_errors(func: F) -> F:
-    """Show library errors as one readable line and exit with the error's code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CultradeError as exc:
-            err_console.print(f"[bold red]error[/]: {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _open_store() -> Store:
-    settings = get_settings()
-    logging.basicConfig(level=settings.log_level)
-    return Store(settings=settings)
-
-
-def print_frame(df: pd.DataFrame, title: str | None = None, *, max_rows: int = 60) -> None:
-    """Render a DataFrame as a rich table."""
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for col in df.columns:
-        table.add_column(str(col), overflow="fold")
-    for row in df.head(max_rows).itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row])
-    console.print(table)
-    if len(df) > max_rows:
-        console.print(f"... {len(df) - max_rows} more rows")
-
-
+register_trade(app)
 @app.command()
 @handle_errors
 def init(force: Annotated[bool, typer.Option(help="Delete the existing store first.")] = False) -> None:
@@ -189,8 +149,6 @@ def snapshot_build(
     console.print(f"Snapshot: {len(manifest['entries'])} files, {len(manifest['tables'])} tables, "
                   f"{manifest['bytes'] / 2**20:.1f} MB")
 
-
-_ = Scheme  # re-exported type used in annotations above
 
 if __name__ == "__main__":  # pragma: no cover
     app()

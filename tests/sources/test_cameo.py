@@ -41,9 +41,9 @@ def test_each_reference_file_fills_its_table_and_reloads_as_a_no_op(shared: Path
 
 def test_spot_checks_from_the_cameo_manual(loaded: Store) -> None:
     codes = loaded.frame("cameo_event_codes").set_index("code")
-    assert codes.loc["190", ["name", "goldstein", "quad_class", "root"]].tolist() == [
+    assert list(codes.loc["190", ["name", "goldstein", "quad_class", "root"]]) == [
         "Use conventional military force", -10.0, 4, "19"]
-    assert codes.loc["14", "name"] == "PROTEST" and codes.loc["14", "quad_class"] == 4
+    assert codes.loc["14", "name"] == "PROTEST" and codes.loc["14", "quad_class"] == 3  # as GDELT codes it
     assert codes.loc["010", "goldstein"] == 0.0 and codes.loc["0211", "level"] == 3
     assert codes.loc["057", "goldstein"] == 8.0  # sign formal agreement
     # The file's MacRoman mojibake ("‚Äô") is repaired into a real apostrophe.
@@ -60,7 +60,8 @@ def test_the_event_code_files_agree(shared: Path, loaded: Store) -> None:
     # GDELT's lookup lacks two ICEWS-era codes; everything GDELT lists has a Goldstein value.
     assert labels <= codes and codes - labels == {"106", "1213"}
     pygdelt = json.loads((shared / REF / "pygdelt_cameo_codes.json").read_text())
-    assert all(quad_class(code) == entry["quad_class"] for code, entry in pygdelt.items())
+    differ = {code[:2] for code, entry in pygdelt.items() if quad_class(code) != entry["quad_class"]}
+    assert differ == {"09", "14"}  # py-gdelt's QuadClass for these roots is not the one GDELT's events carry
 
 
 def test_goldstein_and_quadclass_are_what_gdelt_assigns(shared: Path, loaded: Store) -> None:

@@ -400,6 +400,15 @@ def test_bad_fx_table() -> None:
         audit_reported(rows, fx=pd.DataFrame({"currency": ["CNY"], "year": [2019], "rate": [0.0]}))
 
 
+def test_a_dataframe_may_hold_numbers() -> None:
+    frame = pd.DataFrame({"metric": ["x", "x", "x"], "period": [2020.0, 2020.0, None], "flow": ["total"] * 3,
+                          "value": [1.5, 1.5, 2.0], "unit": ["USD bn"] * 3, "source": ["A", "B", "C"]})
+    with pytest.raises(SourceFormatError, match="row 4, column 'period': period '' is not a year"):
+        audit_reported(frame)
+    report = audit_reported(frame.iloc[:2])
+    assert [(f.check, f.status, f.period) for f in report.findings] == [("agreement", "ok", 2020)]
+
+
 def test_a_dataframe_row_is_numbered_as_in_the_csv_it_would_write() -> None:
     rows = table(("x", "2019", "total", "1.00", "USD bn"), ("x", "2019", "total", "lots", "USD bn"))
     with pytest.raises(SourceFormatError) as err:

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cultrade.errors import SourceFormatError
 from cultrade.classification.options import MEDIA, REFERENCE_EDITIONS, ROLES, SCHEMES, check_domain
+from cultrade.errors import SourceFormatError
 
 SPEC = "cultural_goods_spec.csv"
 TABLE = "cultural_goods_hs.csv"

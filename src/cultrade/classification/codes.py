@@ -11,10 +11,10 @@ it is ``049011``, a code in chapter 04.
 ('490110', '490110', '9701', '010121')
 >>> normalize_hs("49011")
 '049011'
->>> normalize_hs("4901101000")
+>>> normalize_hs("4901101000")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-cultrade.errors.SourceFormatError: HS code '4901101000' has 10 digits. Fix: pass a 4- or 6-digit HS code; for national tariff lines (8-10 digits) pass the first 6 digits
+cultrade.errors.SourceFormatError: HS code '4901101000' has 10 digits. Fix: pass 4 or 6 digits; ...
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def normalize_hs(value: object) -> str:
     if len(text) not in (4, 6):
         raise SourceFormatError(
             f"HS code {value!r} has {len(text)} digits",
-            hint="pass a 4- or 6-digit HS code; for national tariff lines (8-10 digits) pass the first 6 digits",
+            hint="pass 4 or 6 digits; for an 8-10 digit tariff line pass its first 6 digits",
         )
     return text
 

@@ -12,7 +12,7 @@ list the code. Older editions go through a concordance (see :mod:`.editions`).
 []
 >>> domain_codes("A", scheme="unesco", edition="HS17")
 ['970400', '970500', '970600']
->>> goods_table("HS17", scheme="unctad").groupby("domain").size()["publishing"]
+>>> int(goods_table("HS17", scheme="unctad").groupby("domain").size()["publishing"])
 13
 """
 
@@ -202,7 +202,8 @@ def classify(
     table = goods_table(edition, scheme, concordance=concordance)
     hits = table[table["hs_code"].str.startswith(code)] if len(code) == 4 else table[table["hs_code"] == code]
     order = {s: i for i, s in enumerate(SCHEMES)}
-    records = sorted(hits.to_dict("records"), key=lambda r: (r["hs_code"], order[r["scheme"]], r["domain"]))
+    records = [{str(k): v for k, v in r.items()} for r in hits.to_dict("records")]
+    records.sort(key=lambda r: (r["hs_code"], order[r["scheme"]], r["domain"]))
     return [_to_code(r) for r in records]
 
 

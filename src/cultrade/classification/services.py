@@ -12,9 +12,9 @@ main components ("1 Transportation" ... "11 Government services, n.i.e.");
 
 >>> classify_service("288").unesco_domain, classify_service("SK1", "EBOPS2010").role
 ('E', 'core')
->>> map_service_labels(["10 Personal, cultural, and recreational services", "1 Transportation"])[
-...     ["ebops_code", "cultural", "coverage"]].to_dict("records")
-[{'ebops_code': '287', 'cultural': True, 'coverage': 'partial'}, {'ebops_code': '205', 'cultural': False, 'coverage': ''}]
+>>> mapped = map_service_labels(["10 Personal, cultural, and recreational services", "1 Transportation"])
+>>> mapped[["ebops_code", "cultural", "coverage"]].values.tolist()
+[['287', True, 'partial'], ['205', False, '']]
 """
 
 from __future__ import annotations

@@ -129,13 +129,19 @@ class Fetcher:
             self._store(full, body)
         return body
 
-    def get_json(self, url: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    def get_json(self, url: str, params: dict[str, Any] | None = None, *,
+                 validate: Callable[[Any], object] | None = None, **kwargs: Any) -> Any:
+        """Parsed JSON; ``validate`` raises on an error payload, which is then not cached."""
+
         def parse(body: bytes) -> Any:
             try:
-                return json.loads(body)
+                payload = json.loads(body)
             except ValueError as exc:
                 raise UpstreamError(f"the answer is not JSON ({exc}): {body[:80]!r}", path=url,
                                     hint="the service may be failing; try again later") from exc
+            if validate is not None:
+                validate(payload)
+            return payload
 
         return parse(self.get(url, params, check=parse, **kwargs))
 
@@ -214,7 +220,7 @@ def worldbank_indicator(code: str, *, date: str | None = None, per_page: int = 1
         params: dict[str, Any] = {"format": "json", "per_page": per_page, "page": page}
         if date:
             params["date"] = date
-        payload = f.get_json(url, params)
+        payload = f.get_json(url, params, validate=lambda p: _worldbank_page(p, url))
         meta, data = _worldbank_page(payload, url)
         pages, total = int(meta.get("pages") or 0), int(meta.get("total") or 0)
         rows.extend(data)
@@ -378,15 +384,8 @@ def comtrade_preview(*, reporter: int | str | Sequence[int | str], period: int |
     params = {"reporterCode": _codes(reporter, "reporter"), "period": str(period),
               "partnerCode": _codes(partner, "partner"), "cmdCode": _codes(cmd, "cmdCode"), "flowCode": flow}
     url = f"{COMTRADE_PREVIEW}/C/{freq}/{classification}"
-    payload = _fetcher(fetcher).get_json(url, params)
     full = str(httpx.URL(url, params=params))
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-        message = payload.get("error") or payload.get("message") if isinstance(payload, dict) else None
-        raise UpstreamError(f"Comtrade answered no data list{f': {message}' if message else ''}", path=full,
-                            hint="check the codes and period, or try again later")
-    if payload.get("error"):
-        raise UpstreamError(f"Comtrade answered an error: {payload['error']}", path=full,
-                            hint="check the codes and period")
+    payload = _fetcher(fetcher).get_json(url, params, validate=lambda p: _comtrade_check(p, full))
     try:
         records = [_comtrade_record(r) for r in payload["data"]]
     except (KeyError, TypeError, ValueError) as exc:
@@ -396,6 +395,16 @@ def comtrade_preview(*, reporter: int | str | Sequence[int | str], period: int |
                "cmd_code", "value_usd", "net_weight_kg"]
     return pd.DataFrame(records, columns=columns).astype(
         {"reporter_iso3": "string", "partner_iso3": "string", "value_usd": "float64", "net_weight_kg": "float64"})
+
+
+def _comtrade_check(payload: Any, url: str) -> None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        message = payload.get("error") or payload.get("message") if isinstance(payload, dict) else None
+        raise UpstreamError(f"Comtrade answered no data list{f': {message}' if message else ''}", path=url,
+                            hint="check the codes and period, or try again later")
+    if payload.get("error"):
+        raise UpstreamError(f"Comtrade answered an error: {payload['error']}", path=url,
+                            hint="check the codes and period")
 
 
 def _comtrade_record(r: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ flow        a level: ``total``, ``exports``, ``imports``, ``balance``
             on ``base_period``), ``cagr`` (% per year from ``base_period`` to
             ``period``), ``share`` (% of a whole)
 value       the number as published (``1,400`` and ``148.40`` are fine; the
-            decimals printed set the rounding allowance)
+            decimals printed set the rounding allowance, so in a DataFrame
+            give values as text to keep trailing zeros)
 unit        ``USD bn``, ``USD m``, ``CNY bn``, ``CNY m`` (also EUR, GBP, JPY,
             HKD, KRW) for money flows; ``enterprises`` or ``count`` for
             counts; ``%`` for claims

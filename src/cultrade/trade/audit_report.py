@@ -94,7 +94,7 @@ class Finding:
     def difference(self) -> float | None:
         if self.expected is None or self.reported is None:
             return None
-        return round(self.reported - self.expected, 10)  # no 1e-15 noise from binary floats
+        return round(self.reported - self.expected, 10) + 0.0  # no 1e-15 noise, no -0.0
 
     @property
     def sources(self) -> tuple[str, ...]:

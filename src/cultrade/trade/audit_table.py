@@ -113,7 +113,9 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out.columns = [str(c).strip() for c in out.columns]
     for col in out.columns:
-        out[col] = ["" if pd.isna(v) else str(v).strip() for v in out[col]]
+        whole = col != "value"  # 2023.0 in a float period column is the year 2023; values keep their decimals
+        out[col] = ["" if pd.isna(v) else str(int(v)) if whole and isinstance(v, float) and v.is_integer()
+                    else str(v).strip() for v in out[col]]
     out = out.reset_index(drop=True)
     out.attrs = {"path": TABLE, "line_offset": 2}
     return out

@@ -1,0 +1,355 @@
+"""CEPII BACI: bilateral trade by HS6 product, and its reference files.
+
+A BACI file (``BACI_HS17_Y2022_V202401.csv``) has one row per year ``t``,
+exporter ``i``, importer ``j`` and product ``k``: value ``v`` in thousand USD
+and quantity ``q`` in metric tonnes (``NA`` when unknown, right-aligned with
+spaces). Exporters and importers are BACI's numeric codes, mostly UN M49 with
+BACI's own variants (251 France, 757 Switzerland, 842 USA, 490 Taiwan). The HS
+edition and the year come from the file name. A full year is about 11 million
+rows, so DuckDB reads the file directly inside the store's transaction; no
+pandas. Files written from numeric columns lose the leading zero of chapters
+01-09 (``10121`` for ``010121``), so ``k`` is left-padded to six digits.
+
+Rows whose partner is one of :data:`NOT_COUNTRIES` are dropped (BACI's "nes"
+residuals are not countries). Any other code without an ISO3 is an error.
+
+>>> adapter = BACI()
+>>> path = Path("BACI_HS17_Y2022_V202401.csv")
+>>> adapter.partition(path), adapter.vintage(path)
+('HS17-2022', 'V202401')
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from cultrade.countries import get_countries
+from cultrade.errors import SourceFormatError, UnknownCountryError
+from cultrade.sources.base import Frame, SourceAdapter, TableAdapter, read_csv, unique
+from cultrade.sources.registry import register
+
+COLUMNS = ("t", "i", "j", "k", "v", "q")
+EDITIONS = ("HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22")
+HOMEPAGE = "http://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37"
+LICENCE = "Etalab 2.0"
+PUBLISHER = "CEPII (Gaulier & Zignago)"
+#: BACI codes for residual groups rather than countries: their rows are dropped.
+NOT_COUNTRIES = {697: "Europe EFTA, nes", 849: "US Misc. Pacific Islands"}
+#: Codes of older BACI releases that BACI's own country lists (V202001, V202201) give an ISO3 for.
+BACI_EXTRA = {381: "ITA", 711: "ZAF"}
+_NAME = re.compile(r"BACI_(HS\d\d)_Y(\d{4})_(V\d{6})", re.IGNORECASE)
+_TYPES = {"t": "INTEGER", "i": "INTEGER", "j": "INTEGER", "k": "INTEGER", "v": "DOUBLE", "q": "VARCHAR"}
+_FLOWS_DDL = """
+CREATE TABLE IF NOT EXISTS baci_flows (
+    year SMALLINT, hs_edition VARCHAR, exporter VARCHAR, importer VARCHAR, hs6 VARCHAR,
+    value_kusd DOUBLE, quantity_t DOUBLE, _partition VARCHAR
+)"""
+_QUANTITY = "CASE WHEN trim(r.q) IN ('NA', '') THEN NULL ELSE CAST(trim(r.q) AS DOUBLE) END"
+_GET_HINT = "download the file again from CEPII; BACI files are plain UTF-8 CSV with the header t,i,j,k,v,q"
+
+
+def _parts(path: Path) -> tuple[str, int, str]:
+    match = _NAME.search(path.name)
+    if not match or match.group(1).upper() not in EDITIONS:
+        raise SourceFormatError(
+            "cannot read the HS edition and year from the file name", path=path,
+            hint="keep CEPII's file name, e.g. BACI_HS17_Y2022_V202401.csv (editions HS92..HS22)")
+    return match.group(1).upper(), int(match.group(2)), match.group(3).upper()
+
+
+def code_table() -> pd.DataFrame:
+    """BACI numeric code -> ISO3 (``None`` for :data:`NOT_COUNTRIES`), one row per code.
+
+    >>> t = code_table().set_index("code")
+    >>> t.loc[842, "iso3"], t.loc[251, "iso3"], t.loc[697, "iso3"]
+    ('USA', 'FRA', None)
+    """
+    rows: dict[int, str | None] = {}
+    for iso3, cell in get_countries().table[["iso3", "baci"]].itertuples(index=False):
+        for code in filter(None, str(cell).split("|")):
+            rows.setdefault(int(code), iso3)
+    for code, iso3 in BACI_EXTRA.items():
+        rows.setdefault(code, iso3)
+    rows.update(dict.fromkeys(NOT_COUNTRIES))
+    return pd.DataFrame({"code": list(rows), "iso3": list(rows.values())}).astype({"code": "int32"})
+
+
+def _check_header(path: Path) -> None:
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head.strip():
+        raise SourceFormatError("the file is empty", path=path, hint=_GET_HINT)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise SourceFormatError("the file is UTF-16, not UTF-8", path=path, row=1, hint=_GET_HINT)
+    try:
+        first = head.decode("utf-8").lstrip("\ufeff").splitlines()[0]
+    except UnicodeDecodeError as exc:
+        raise SourceFormatError(f"the file is not valid UTF-8 ({exc.reason})", path=path, row=1,
+                                hint=_GET_HINT) from exc
+    found = tuple(c.strip().strip('"').strip() for c in first.split(","))
+    if found != COLUMNS:
+        raise SourceFormatError(f"the header is {','.join(found)[:80]!r}, expected 't,i,j,k,v,q'", path=path,
+                                row=1, hint="this is not a BACI file; " + _GET_HINT)
+
+
+def _scan(path: Path) -> str:
+    """read_csv with every option fixed: no sniffing, so malformed rows fail instead of being guessed."""
+    types = ", ".join(f"'{c}': '{t}'" for c, t in _TYPES.items())
+    quoted = str(path).replace("'", "''")
+    return (f"read_csv('{quoted}', columns={{{types}}}, header=true, delim=',', quote='\"', escape='\"', "
+            "auto_detect=false, strict_mode=true, encoding='utf-8')")
+
+
+def _csv_error(path: Path, exc: duckdb.Error) -> SourceFormatError:
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    row = int(line.group(1)) if line else None
+    conv = re.search(r'converting column "(\w+)"\. Could not convert string "(.*?)" to \'(\w+)\'', text)
+    if conv:
+        return SourceFormatError(f"value {conv.group(2)!r} is not {conv.group(3).lower()}", path=path, row=row,
+                                 column=conv.group(1), hint="correct the cell; BACI writes numbers and NA only")
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if fields:
+        return SourceFormatError(f"the row has {fields.group(2)} of {fields.group(1)} fields", path=path, row=row,
+                                 hint="the file is truncated or hand-edited; " + _GET_HINT)
+    summary = text.splitlines()[0][:200]
+    return SourceFormatError(f"DuckDB cannot read the file: {summary}", path=path, row=row, hint=_GET_HINT)
+
+
+def _first_line(con: duckdb.DuckDBPyConnection, path: Path, where: str) -> tuple[int, dict[str, Any]]:
+    """The file line number and values of the first row matching ``where`` (slow; error path only)."""
+    cur = con.execute(f"SELECT ordinality + 1 AS line, * FROM {_scan(path)} WITH ORDINALITY AS r "
+                      f"WHERE {where} ORDER BY ordinality LIMIT 1")
+    row = cur.fetchone()
+    if row is None:
+        return 0, {}
+    names = [d[0] for d in cur.description]
+    return int(row[0]), dict(zip(names[1:], row[1:], strict=False))
+
+
+@register
+class BACI(SourceAdapter):
+    name = "baci"
+    title = "BACI: international trade by HS6 product"
+    publisher = PUBLISHER
+    licence = LICENCE
+    bundle = True
+    homepage = HOMEPAGE
+    tables = ("baci_flows",)
+    patterns = ("BACI_HS??_Y????_V*.csv",)
+    writes_sql = True
+
+    def partition(self, path: Path) -> str:
+        edition, year, _ = _parts(path)
+        return f"{edition}-{year}"
+
+    def vintage(self, path: Path) -> str:
+        return _parts(path)[2]
+
+    def write_sql(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str) -> dict[str, int]:
+        edition, year, _ = _parts(path)
+        _check_header(path)
+        con.execute(_FLOWS_DDL)
+        con.register("_baci_code_frame", code_table())
+        con.execute("CREATE OR REPLACE TEMP TABLE _baci_codes AS SELECT * FROM _baci_code_frame")
+        con.unregister("_baci_code_frame")
+        skipped = ", ".join(str(c) for c in NOT_COUNTRIES)
+        try:
+            # One pass over the file: parse, map codes (a join on ~250 rows), pad k, parse q.
+            con.execute(
+                f"""INSERT INTO baci_flows
+                SELECT r.t, ?, e.iso3, m.iso3, lpad(r.k::VARCHAR, 6, '0'), r.v, {_QUANTITY}, ?
+                FROM {_scan(path)} AS r
+                LEFT JOIN _baci_codes AS e ON r.i = e.code
+                LEFT JOIN _baci_codes AS m ON r.j = m.code
+                WHERE r.i NOT IN ({skipped}) AND r.j NOT IN ({skipped})""",
+                [edition, partition],
+            )
+        except duckdb.Error as exc:
+            if "CAST" in str(exc).upper() or "CONVERSION" in str(exc).upper():
+                line, row = _first_line(con, path, "trim(q) NOT IN ('NA', '') AND TRY_CAST(trim(q) AS DOUBLE) IS NULL")
+                if line:
+                    raise SourceFormatError(f"quantity {row['q']!r} is not a number or NA", path=path, row=line,
+                                            column="q", hint="correct the cell; BACI writes NA for a missing quantity"
+                                            ) from exc
+            raise _csv_error(path, exc) from exc
+        finally:
+            con.execute("DROP TABLE IF EXISTS _baci_codes")
+        self._validate(con, path, partition, year)
+        result = con.execute("SELECT count(*) FROM baci_flows WHERE _partition = ?", [partition]).fetchone()
+        return {"baci_flows": int(result[0]) if result else 0}
+
+    def _validate(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str, year: int) -> None:
+        """Checks on the loaded columns (fast); a failure re-reads the file to name the line."""
+        stats = con.execute(
+            """SELECT count(*) FILTER (exporter IS NULL OR importer IS NULL),
+                      count(*) FILTER (year <> ?),
+                      count(*) FILTER (value_kusd IS NULL OR NOT isfinite(value_kusd) OR value_kusd < 0),
+                      count(*) FILTER (NOT isfinite(quantity_t) OR quantity_t < 0),
+                      count(*) FILTER (length(hs6) <> 6 OR hs6 < '01'),
+                      count(*)
+               FROM baci_flows WHERE _partition = ?""", [year, partition]).fetchone()
+        assert stats is not None
+        unknown, wrong_year, bad_v, bad_q, bad_k, total = stats
+        if total == 0:
+            raise SourceFormatError("the file has a header but no data rows", path=path, hint=_GET_HINT)
+        if unknown:
+            codes = ", ".join(str(c) for c in code_table()["code"])
+            line, row = _first_line(con, path, f"i NOT IN ({codes}) OR j NOT IN ({codes})")
+            column = "i" if row and row["i"] not in set(code_table()["code"]) else "j"
+            raise UnknownCountryError(row.get(column), scheme="baci", path=path, row=line, column=column)
+        checks = [
+            (wrong_year, f"t <> {year}", "t", f"the year differs from Y{year} in the file name",
+             "keep one year per file, named as CEPII names it"),
+            (bad_v, "v IS NULL OR NOT isfinite(v) OR v < 0", "v", "the value is missing or negative",
+             "v is in thousand USD and never negative; correct the cell"),
+            (bad_q, f"NOT isfinite({_QUANTITY}) OR {_QUANTITY} < 0", "q", "the quantity is negative",
+             "q is in tonnes, never negative; write NA when unknown"),
+            (bad_k, "k < 10000 OR k > 999999", "k", "the product code is not an HS6 code",
+             "k is a six-digit HS code (chapters 01-99)"),
+        ]
+        for count, where, column, message, hint in checks:
+            if count:
+                line, row = _first_line(con, path, where)
+                raise SourceFormatError(f"{message} ({row.get(column)!r})", path=path, row=line or None,
+                                        column=column, hint=hint)
+        self._check_unique(con, path, partition, total)
+
+    def _check_unique(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str, total: int) -> None:
+        distinct = con.execute(
+            "SELECT count(DISTINCT (exporter, importer, hs6)) FROM baci_flows WHERE _partition = ?", [partition]
+        ).fetchone()
+        if distinct is None or distinct[0] == total:
+            return
+        dup = con.execute(
+            "SELECT exporter, importer, hs6 FROM baci_flows WHERE _partition = ? GROUP BY ALL HAVING count(*) > 1 "
+            "LIMIT 1", [partition]).fetchone()
+        exporter, importer, hs6 = dup if dup else ("?", "?", "?")
+        codes = code_table()
+        i_codes = ", ".join(str(c) for c in codes.loc[codes["iso3"] == exporter, "code"]) or "-1"
+        j_codes = ", ".join(str(c) for c in codes.loc[codes["iso3"] == importer, "code"]) or "-1"
+        where = f"i IN ({i_codes}) AND j IN ({j_codes}) AND k = {int(hs6)}"
+        first, _ = _first_line(con, path, where)
+        cur = con.execute(f"SELECT ordinality + 1 FROM {_scan(path)} WITH ORDINALITY AS r WHERE {where} "
+                          "ORDER BY ordinality LIMIT 1 OFFSET 1").fetchone()
+        raise SourceFormatError(
+            f"duplicate key exporter={exporter}, importer={importer}, hs6={hs6} (first on line {first})",
+            path=path, row=int(cur[0]) if cur else None, column="t,i,j,k",
+            hint="each (t, i, j, k) appears once in BACI; remove the repeated row")
+
+
+class _BaciReference(TableAdapter):
+    publisher = PUBLISHER
+    licence = LICENCE
+    bundle = True
+    homepage = HOMEPAGE
+
+    def vintage(self, path: Path) -> str:
+        match = re.search(r"(V\d{6})", path.name, re.IGNORECASE)
+        return match.group(1).upper() if match else ""
+
+
+def _hs6(df: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    codes = df[column].astype("string").str.strip().str.zfill(6)
+    bad = ~codes.str.fullmatch(r"\d{6}").fillna(False) | (codes < "01")
+    if bad.any():
+        pos = int(bad.to_numpy().nonzero()[0][0])
+        raise SourceFormatError(f"{df[column].iloc[pos]!r} is not a six-digit HS code", path=path,
+                                row=int(df.attrs["line_offset"]) + pos, column=column,
+                                hint="product codes have six digits, e.g. 970110")
+    return codes
+
+
+@register
+class BACICountries(_BaciReference):
+    """BACI country codes: ``country_code,country_iso3`` (V202401) or the older five-column layout."""
+
+    name = "baci_countries"
+    title = "BACI country codes"
+    tables = ("baci_countries",)
+    patterns = ("country_codes_V*.csv",)
+
+    def partition(self, path: Path) -> str:
+        return self.vintage(path)
+
+    def parse(self, path: Path) -> dict[str, Frame]:
+        df = read_csv(path, required=("country_code",))
+        iso_col = next((c for c in ("country_iso3", "iso_3digit_alpha") if c in df.columns), None)
+        if iso_col is None:
+            raise SourceFormatError("missing column country_iso3 (or iso_3digit_alpha)", path=path, row=1,
+                                    hint="use CEPII's country_codes_V*.csv from the BACI download")
+        codes = pd.to_numeric(df["country_code"].str.strip(), errors="coerce")
+        if codes.isna().any():
+            pos = int(codes.isna().to_numpy().nonzero()[0][0])
+            raise SourceFormatError(f"country code {df['country_code'].iloc[pos]!r} is not a number", path=path,
+                                    row=2 + pos, column="country_code", hint="BACI country codes are numeric")
+        out = pd.DataFrame({"code": codes.astype("int32"), "baci_iso3": df[iso_col].str.strip(),
+                            "name": df.get("country_name_full", df[iso_col]).str.strip()})
+        out.attrs = df.attrs
+        unique(out, ["code"], path=path)
+        mapping = code_table().set_index("code")["iso3"]
+        known = out["code"].isin(mapping.index)
+        if not known.all():
+            pos = int((~known).to_numpy().nonzero()[0][0])
+            raise UnknownCountryError(df["country_code"].iloc[pos], scheme="baci", path=path, row=2 + pos,
+                                      column="country_code")
+        out["iso3"] = out["code"].map(mapping).astype("string")
+        return {"baci_countries": out.reset_index(drop=True)}
+
+
+@register
+class BACIProducts(_BaciReference):
+    """BACI product codes of one HS edition (``code,description``), keyed by edition and code."""
+
+    name = "baci_products"
+    title = "BACI product codes (HS6, every edition)"
+    tables = ("baci_products",)
+    patterns = ("product_codes_HS??_V*.csv",)
+
+    def partition(self, path: Path) -> str:
+        match = re.search(r"(HS\d\d)", path.name, re.IGNORECASE)
+        if not match or match.group(1).upper() not in EDITIONS:
+            raise SourceFormatError("cannot read the HS edition from the file name", path=path,
+                                    hint="keep CEPII's name, e.g. product_codes_HS17_V202401.csv")
+        return match.group(1).upper()
+
+    def parse(self, path: Path) -> dict[str, Frame]:
+        df = read_csv(path, required=("code", "description"))
+        out = pd.DataFrame({"hs_edition": self.partition(path), "code": _hs6(df, "code", path),
+                            "description": df["description"].str.strip()})
+        out.attrs = df.attrs
+        unique(out, ["code"], path=path)
+        return {"baci_products": out}
+
+
+@register
+class HSBEC(_BaciReference):
+    """HS 2017 to BEC rev. 5 correspondence (``HS 2017,BEC,Relationship``)."""
+
+    name = "hs_bec"
+    title = "HS 2017 to BEC 5 correspondence"
+    tables = ("hs_bec",)
+    patterns = ("hs17_bec5_correspondence*.csv",)
+
+    def parse(self, path: Path) -> dict[str, Frame]:
+        df = read_csv(path, required=("HS 2017", "BEC", "Relationship"))
+        bec = df["BEC"].str.strip()
+        bad = ~bec.str.fullmatch(r"\d{1,4}")
+        rel = df["Relationship"].str.strip()
+        bad_rel = ~rel.isin(["1:1", "1:n", "n:1", "n:n"])
+        for mask, column, hint in ((bad, "BEC", "BEC 5 codes have one to four digits"),
+                                   (bad_rel, "Relationship", "use 1:1, 1:n, n:1 or n:n")):
+            if mask.any():
+                pos = int(mask.to_numpy().nonzero()[0][0])
+                raise SourceFormatError(f"{df[column].iloc[pos]!r} is not valid", path=path, row=2 + pos,
+                                        column=column, hint=hint)
+        out = pd.DataFrame({"hs_edition": "HS17", "hs6": _hs6(df, "HS 2017", path), "bec5": bec,
+                            "relationship": rel})
+        out.attrs = df.attrs
+        unique(out, ["hs6", "bec5"], path=path)
+        return {"hs_bec": out}
