@@ -242,7 +242,8 @@ class Store:
                 self.record(prov, list(rows), sum(rows.values()))
                 self.refresh_indicator_view()
         except duckdb.Error as exc:
-            raise StoreError(f"loading {adapter.name} failed: {exc}", path=path) from exc
+            raise StoreError(f"loading {adapter.name} failed: {exc}", path=path,
+                             hint="check that the file is the publisher's complete, unmodified download") from exc
         return IngestResult(prov.source, prov.partition, "replaced" if replaced else "loaded", rows, prov.sha256)
 
     def write_frames(

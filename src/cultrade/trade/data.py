@@ -1,0 +1,85 @@
+"""Trade data from the store in the standard shape the metrics expect.
+
+Bilateral flows come from BACI (``baci_flows``, thousand USD) and are turned
+into ``year, exporter, importer, hs6, value`` with value in USD. The cultural
+mapping of each HS edition comes from :mod:`cultrade.classification`; editions
+other than HS17/HS22 go through the ``hs_concordance`` table when it is loaded.
+
+>>> m = cultural_mapping("HS17", "unctad")
+>>> sorted(m.columns), bool(m.loc[m.hs6 == "950450", "digital"].iloc[0])
+(['digital', 'domain', 'hs6', 'role'], True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from cultrade.classification import check_scheme, goods_table
+from cultrade.classification.options import check_role
+from cultrade.errors import ConfigError, StoreError
+from cultrade.store import Store
+
+DIRECT_EDITIONS = ("HS17", "HS22")
+
+
+def cultural_mapping(edition: str, scheme: str = "unctad", *, role: str | None = None,
+                     concordance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """hs6 → domain, digital, role for one scheme and HS edition (one row per code and domain)."""
+    scheme_ = check_scheme(scheme)
+    if role is not None:
+        role = check_role(role)
+    table = goods_table(edition, scheme_, role=role, concordance=concordance)
+    out = pd.DataFrame({
+        "hs6": table["hs_code"].astype(str),
+        "domain": table["domain"].astype(str),
+        "digital": table["medium"] == "digital",
+        "role": table["role"].astype(str),
+    }).drop_duplicates(["hs6", "domain"])
+    return out.reset_index(drop=True)
+
+
+def _concordance(store: Store) -> pd.DataFrame | None:
+    return store.frame("hs_concordance") if store.has_table("hs_concordance") else None
+
+
+def bilateral_flows(store: Store, years: Sequence[int] | None = None) -> ir.Table:
+    """BACI flows as ``year, exporter, importer, hs6, hs_edition, value`` (USD)."""
+    if not store.has_table("baci_flows"):
+        raise StoreError("no bilateral flows are loaded (table baci_flows)",
+                         hint="load a BACI year with `cultrade ingest baci BACI_HS17_Y2022_V202401.csv`")
+    t = store.table("baci_flows")
+    if years is not None:
+        t = t.filter(t.year.isin(list(years)))
+    return t.select(year=t.year.cast("int32"), exporter=t.exporter, importer=t.importer, hs6=t.hs6,
+                    hs_edition=t.hs_edition, value=t.value_kusd * 1000.0)
+
+
+def classified_flows(store: Store, scheme: str = "unctad", *, years: Sequence[int] | None = None,
+                     role: str | None = "core") -> ir.Table:
+    """Cultural bilateral flows with domain and digital flag, each HS edition mapped on its own."""
+    from cultrade.trade.metrics import classify
+
+    flows = bilateral_flows(store, years)
+    editions = [r[0] for r in flows.select("hs_edition").distinct().execute().itertuples(index=False)]
+    if not editions:
+        raise StoreError(f"no BACI flows for years {list(years or [])}", hint="load those years first")
+    parts = []
+    for edition in sorted(editions):
+        concordance = None if edition in DIRECT_EDITIONS else _concordance(store)
+        if edition not in DIRECT_EDITIONS and concordance is None:
+            raise ConfigError(f"BACI flows in {edition} need the HS concordance to be classified",
+                              hint="run `cultrade init` (bundles it) or ingest hs_concordance")
+        mapping = ibis.memtable(cultural_mapping(edition, scheme, role=role, concordance=concordance))
+        part = flows.filter(flows.hs_edition == edition)
+        parts.append(classify(part.drop("hs_edition"), mapping))
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.union(p)
+    return out
+
+
+__all__ = ["bilateral_flows", "classified_flows", "cultural_mapping"]
