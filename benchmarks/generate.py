@@ -37,10 +37,10 @@ NA_SHARE = 0.07
 
 
 def baci_codes() -> np.ndarray:
-    """Every BACI numeric code the country reference knows (current countries only)."""
+    """One BACI numeric code per current country (the first listed is the one in use today)."""
     table = get_countries().table
-    table = table[~table["historical"]]
-    codes = {int(c) for cell in table["baci"] for c in str(cell).split("|") if c}
+    table = table[~table["historical"] & (table["baci"] != "")]
+    codes = {int(str(cell).split("|")[0]) for cell in table["baci"]}
     return np.array(sorted(codes), dtype=np.int64)
 
 

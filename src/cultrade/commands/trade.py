@@ -70,7 +70,46 @@ def audit_cmd(
         raise typer.Exit(1)
 
 
+trade_app = typer.Typer(help="Cultural trade statistics.", no_args_is_help=True)
+
+
+@trade_app.command("profile")
+@handle_errors
+def profile_cmd(
+    country: Annotated[str, typer.Argument(help="ISO3 code of the country, e.g. CHN.")],
+    domain: Annotated[str | None, typer.Option(help="One domain (id or label), e.g. publishing.")] = None,
+    year: Annotated[int | None, typer.Option(help="Year; default: the latest loaded.")] = None,
+    scheme: Annotated[str, typer.Option(help="unctad (creative goods) or unesco (FCS 2009).")] = "unctad",
+    top: Annotated[int, typer.Option(help="Partners to show per domain.")] = 5,
+    out: Annotated[Path | None, typer.Option(help="Folder to write every table as CSV (or --format parquet).")] = None,
+    format_: Annotated[str, typer.Option("--format", help="csv or parquet, with --out.")] = "csv",
+) -> None:
+    """Exports, imports, balance, world share, RCA, partners and dependence of one country."""
+    from cultrade.trade.profile import trade_profile
+
+    with open_store() as store:
+        profile = trade_profile(store, country, year=year, domain=domain, scheme=scheme, top_n=top)
+    title = f"{profile.iso3} {profile.year} ({profile.scheme}, source: {profile.source})"
+    print_frame(profile.summary.drop(columns=["iso3"], errors="ignore"), title=title)
+    if profile.partners is not None:
+        print_frame(profile.partners.drop(columns=["iso3", "year"]), title="Top partners (exports)")
+    if profile.concentration is not None:
+        print_frame(profile.concentration.drop(columns=["iso3", "year"]),
+                    title="Concentration: HHI, top-3 share, HHI trend per year")
+    if profile.digital is not None:
+        print_frame(profile.digital, title="Digital versus traditional goods")
+    for note in profile.notes:
+        console.print(f"note: {note}")
+    if out is not None:
+        if format_ not in ("csv", "parquet"):
+            raise typer.BadParameter("use csv or parquet", param_hint="--format")
+        for name, frame in profile.frames().items():
+            export_frame(frame, out / f"{profile.iso3}_{profile.year}_{name}.{format_}")
+        console.print(f"wrote {len(profile.frames())} tables to {out}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("classify")(handle_errors(classify_cmd))
     app.command("domain")(handle_errors(domain_cmd))
     app.command("audit")(handle_errors(audit_cmd))
+    app.add_typer(trade_app, name="trade")

@@ -28,7 +28,6 @@ LogTransform = Literal["none", "log", "log1p", "signed_log"]
 Band = Literal["very low", "low", "medium", "high", "very high"]
 Outlook = Literal["improving", "stable", "deteriorating", "n/a"]
 MergeMode = Literal["merge", "replace"]
-Domain = Literal["general", "publishing", "games", "online_literature", "film_tv", "music", "visual_arts", "crafts"]
 OverrideKind = Literal["indicator", "dimension"]
 # Indicators computed from other series or tables (source: derived).
 Derived = Literal[
@@ -85,7 +84,6 @@ __all__ = [
     "Band",
     "Derived",
     "Direction",
-    "Domain",
     "LogTransform",
     "MergeMode",
     "Normalisation",

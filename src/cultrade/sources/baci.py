@@ -29,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from cultrade.countries import get_countries
-from cultrade.errors import SourceFormatError, UnknownCountryError
+from cultrade.errors import SourceFormatError, StoreError, UnknownCountryError
 from cultrade.sources.base import Frame, SourceAdapter, TableAdapter, read_csv, unique
 from cultrade.sources.registry import register
 
@@ -43,13 +43,18 @@ NOT_COUNTRIES = {697: "Europe EFTA, nes", 849: "US Misc. Pacific Islands"}
 #: Codes of older BACI releases that BACI's own country lists (V202001, V202201) give an ISO3 for.
 BACI_EXTRA = {381: "ITA", 711: "ZAF"}
 _NAME = re.compile(r"BACI_(HS\d\d)_Y(\d{4})_(V\d{6})", re.IGNORECASE)
-_TYPES = {"t": "INTEGER", "i": "INTEGER", "j": "INTEGER", "k": "INTEGER", "v": "DOUBLE", "q": "VARCHAR"}
+# q is right-aligned, so a missing quantity is NA after any number of spaces.
+_TYPES = {"t": "SMALLINT", "i": "SMALLINT", "j": "SMALLINT", "k": "VARCHAR", "v": "DOUBLE", "q": "DOUBLE"}
+_NULLS = ["", *(" " * n + "NA" for n in range(24))]
 _FLOWS_DDL = """
 CREATE TABLE IF NOT EXISTS baci_flows (
     year SMALLINT, hs_edition VARCHAR, exporter VARCHAR, importer VARCHAR, hs6 VARCHAR,
     value_kusd DOUBLE, quantity_t DOUBLE, _partition VARCHAR
 )"""
-_QUANTITY = "CASE WHEN trim(r.q) IN ('NA', '') THEN NULL ELSE CAST(trim(r.q) AS DOUBLE) END"
+#: BACI's code for "commodities not specified according to kind" in the HS92 product list.
+UNSPECIFIED = "9999AA"
+_HS6_RE = f"[0-9]{{6}}|{UNSPECIFIED}"
+_HS6 = "CASE WHEN length(r.k) = 5 THEN '0' || r.k ELSE r.k END"
 _GET_HINT = "download the file again from CEPII; BACI files are plain UTF-8 CSV with the header t,i,j,k,v,q"
 
 
@@ -66,17 +71,26 @@ def code_table() -> pd.DataFrame:
     """BACI numeric code -> ISO3 (``None`` for :data:`NOT_COUNTRIES`), one row per code.
 
     >>> t = code_table().set_index("code")
-    >>> t.loc[842, "iso3"], t.loc[251, "iso3"], t.loc[697, "iso3"]
-    ('USA', 'FRA', None)
+    >>> t.loc[842, "iso3"], t.loc[251, "iso3"], bool(pd.isna(t.loc[697, "iso3"]))
+    ('USA', 'FRA', True)
     """
     rows: dict[int, str | None] = {}
     for iso3, cell in get_countries().table[["iso3", "baci"]].itertuples(index=False):
-        for code in filter(None, str(cell).split("|")):
-            rows.setdefault(int(code), iso3)
-    for code, iso3 in BACI_EXTRA.items():
-        rows.setdefault(code, iso3)
+        for text in filter(None, str(cell).split("|")):
+            rows.setdefault(int(text), iso3)
+    for extra, iso3 in BACI_EXTRA.items():
+        rows.setdefault(extra, iso3)
     rows.update(dict.fromkeys(NOT_COUNTRIES))
     return pd.DataFrame({"code": list(rows), "iso3": list(rows.values())}).astype({"code": "int32"})
+
+
+def _code_list() -> list[str | None]:
+    """ISO3 by BACI code + 1 (DuckDB lists are 1-based); '' marks :data:`NOT_COUNTRIES`."""
+    table = code_table()
+    out: list[str | None] = [None] * (int(table["code"].max()) + 1)
+    for code, iso3 in table.itertuples(index=False):
+        out[code] = iso3 or ""
+    return out
 
 
 def _check_header(path: Path) -> None:
@@ -102,7 +116,7 @@ def _scan(path: Path) -> str:
     types = ", ".join(f"'{c}': '{t}'" for c, t in _TYPES.items())
     quoted = str(path).replace("'", "''")
     return (f"read_csv('{quoted}', columns={{{types}}}, header=true, delim=',', quote='\"', escape='\"', "
-            "auto_detect=false, strict_mode=true, encoding='utf-8')")
+            f"auto_detect=false, strict_mode=true, encoding='utf-8', nullstr={_NULLS})")
 
 
 def _csv_error(path: Path, exc: duckdb.Error) -> SourceFormatError:
@@ -155,85 +169,94 @@ class BACI(SourceAdapter):
         edition, year, _ = _parts(path)
         _check_header(path)
         con.execute(_FLOWS_DDL)
-        con.register("_baci_code_frame", code_table())
-        con.execute("CREATE OR REPLACE TEMP TABLE _baci_codes AS SELECT * FROM _baci_code_frame")
-        con.unregister("_baci_code_frame")
+        # Row order in baci_flows carries no meaning; not preserving it saves a quarter of the load time.
+        previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        con.execute("SET preserve_insertion_order = false")
         skipped = ", ".join(str(c) for c in NOT_COUNTRIES)
         try:
-            # One pass over the file: parse, map codes (a join on ~250 rows), pad k, parse q.
+            # One pass over the file. Codes map through a constant list indexed by code ('' = skipped),
+            # which is cheaper than a join and keeps memory flat.
             con.execute(
                 f"""INSERT INTO baci_flows
-                SELECT r.t, ?, e.iso3, m.iso3, lpad(r.k::VARCHAR, 6, '0'), r.v, {_QUANTITY}, ?
+                SELECT r.t, $edition, list_extract($codes, r.i + 1), list_extract($codes, r.j + 1), {_HS6},
+                       r.v, r.q, $partition
                 FROM {_scan(path)} AS r
-                LEFT JOIN _baci_codes AS e ON r.i = e.code
-                LEFT JOIN _baci_codes AS m ON r.j = m.code
                 WHERE r.i NOT IN ({skipped}) AND r.j NOT IN ({skipped})""",
-                [edition, partition],
+                {"codes": _code_list(), "edition": edition, "partition": partition},
             )
+        except duckdb.OutOfMemoryException as exc:
+            raise StoreError(f"DuckDB ran out of memory loading {path.name}", path=path,
+                             hint="raise CULTRADE_DUCKDB_MEMORY_LIMIT or lower CULTRADE_DUCKDB_THREADS") from exc
         except duckdb.Error as exc:
-            if "CAST" in str(exc).upper() or "CONVERSION" in str(exc).upper():
-                line, row = _first_line(con, path, "trim(q) NOT IN ('NA', '') AND TRY_CAST(trim(q) AS DOUBLE) IS NULL")
-                if line:
-                    raise SourceFormatError(f"quantity {row['q']!r} is not a number or NA", path=path, row=line,
-                                            column="q", hint="correct the cell; BACI writes NA for a missing quantity"
-                                            ) from exc
             raise _csv_error(path, exc) from exc
         finally:
-            con.execute("DROP TABLE IF EXISTS _baci_codes")
-        self._validate(con, path, partition, year)
-        result = con.execute("SELECT count(*) FROM baci_flows WHERE _partition = ?", [partition]).fetchone()
-        return {"baci_flows": int(result[0]) if result else 0}
+            # Settings are not transactional, so this works even when the transaction is aborted.
+            con.execute(f"SET preserve_insertion_order = {bool(previous and previous[0])}")
+        total = self._validate(con, path, partition, year)
+        return {"baci_flows": total}
 
-    def _validate(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str, year: int) -> None:
-        """Checks on the loaded columns (fast); a failure re-reads the file to name the line."""
+    def _validate(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str, year: int) -> int:
+        """Checks on the loaded columns, in one scan; a failure re-reads the file to name the line.
+
+        The HS6 test is a cast, not a regular expression: six times cheaper on 11 million rows.
+        """
         stats = con.execute(
             """SELECT count(*) FILTER (exporter IS NULL OR importer IS NULL),
-                      count(*) FILTER (year <> ?),
+                      count(*) FILTER (year IS DISTINCT FROM $year),
                       count(*) FILTER (value_kusd IS NULL OR NOT isfinite(value_kusd) OR value_kusd < 0),
                       count(*) FILTER (NOT isfinite(quantity_t) OR quantity_t < 0),
-                      count(*) FILTER (length(hs6) <> 6 OR hs6 < '01'),
-                      count(*)
-               FROM baci_flows WHERE _partition = ?""", [year, partition]).fetchone()
+                      count(*) FILTER (hs6 IS NULL OR length(hs6) <> 6 OR hs6 < '01'
+                                      OR (TRY_CAST(hs6 AS INTEGER) IS NULL AND hs6 <> $unspecified)),
+                      count(*),
+                      count(DISTINCT hash(exporter, importer, hs6))
+               FROM baci_flows WHERE _partition = $partition""",
+            {"year": year, "partition": partition, "unspecified": UNSPECIFIED}).fetchone()
         assert stats is not None
-        unknown, wrong_year, bad_v, bad_q, bad_k, total = stats
+        unknown, wrong_year, bad_v, bad_q, bad_k, total, distinct = stats
         if total == 0:
             raise SourceFormatError("the file has a header but no data rows", path=path, hint=_GET_HINT)
         if unknown:
-            codes = ", ".join(str(c) for c in code_table()["code"])
-            line, row = _first_line(con, path, f"i NOT IN ({codes}) OR j NOT IN ({codes})")
-            column = "i" if row and row["i"] not in set(code_table()["code"]) else "j"
-            raise UnknownCountryError(row.get(column), scheme="baci", path=path, row=line, column=column)
+            self._unknown_country(con, path)
         checks = [
-            (wrong_year, f"t <> {year}", "t", f"the year differs from Y{year} in the file name",
+            (wrong_year, f"t IS DISTINCT FROM {year}", "t", f"the year differs from Y{year} in the file name",
              "keep one year per file, named as CEPII names it"),
             (bad_v, "v IS NULL OR NOT isfinite(v) OR v < 0", "v", "the value is missing or negative",
              "v is in thousand USD and never negative; correct the cell"),
-            (bad_q, f"NOT isfinite({_QUANTITY}) OR {_QUANTITY} < 0", "q", "the quantity is negative",
+            (bad_q, "NOT isfinite(q) OR q < 0", "q", "the quantity is negative",
              "q is in tonnes, never negative; write NA when unknown"),
-            (bad_k, "k < 10000 OR k > 999999", "k", "the product code is not an HS6 code",
-             "k is a six-digit HS code (chapters 01-99)"),
+            (bad_k, f"{_HS6} IS NULL OR NOT regexp_full_match({_HS6}, '{_HS6_RE}') OR {_HS6} < '01'", "k",
+             "the product code is not an HS6 code", "k is a six-digit HS code (chapters 01-99)"),
         ]
         for count, where, column, message, hint in checks:
             if count:
                 line, row = _first_line(con, path, where)
                 raise SourceFormatError(f"{message} ({row.get(column)!r})", path=path, row=line or None,
                                         column=column, hint=hint)
-        self._check_unique(con, path, partition, total)
+        if distinct != total:  # a hash collision is possible, so look for the real duplicate before refusing
+            self._check_unique(con, path, partition)
+        return int(total)
 
-    def _check_unique(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str, total: int) -> None:
-        distinct = con.execute(
-            "SELECT count(DISTINCT (exporter, importer, hs6)) FROM baci_flows WHERE _partition = ?", [partition]
-        ).fetchone()
-        if distinct is None or distinct[0] == total:
-            return
+    def _unknown_country(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        codes = ", ".join(str(c) for c in code_table()["code"])
+        line, row = _first_line(con, path, f"i IS NULL OR j IS NULL OR i NOT IN ({codes}) OR j NOT IN ({codes})")
+        known = set(code_table()["code"])
+        column = "i" if row.get("i") not in known else "j"
+        if row.get(column) is None:
+            raise SourceFormatError(f"the {'exporter' if column == 'i' else 'importer'} code is missing", path=path,
+                                    row=line or None, column=column, hint="every BACI row names both countries")
+        raise UnknownCountryError(row[column], scheme="baci", path=path, row=line or None, column=column)
+
+    def _check_unique(self, con: duckdb.DuckDBPyConnection, path: Path, partition: str) -> None:
         dup = con.execute(
             "SELECT exporter, importer, hs6 FROM baci_flows WHERE _partition = ? GROUP BY ALL HAVING count(*) > 1 "
             "LIMIT 1", [partition]).fetchone()
-        exporter, importer, hs6 = dup if dup else ("?", "?", "?")
+        if dup is None:
+            return
+        exporter, importer, hs6 = dup
         codes = code_table()
         i_codes = ", ".join(str(c) for c in codes.loc[codes["iso3"] == exporter, "code"]) or "-1"
         j_codes = ", ".join(str(c) for c in codes.loc[codes["iso3"] == importer, "code"]) or "-1"
-        where = f"i IN ({i_codes}) AND j IN ({j_codes}) AND k = {int(hs6)}"
+        where = f"i IN ({i_codes}) AND j IN ({j_codes}) AND {_HS6} = '{hs6}'"
         first, _ = _first_line(con, path, where)
         cur = con.execute(f"SELECT ordinality + 1 FROM {_scan(path)} WITH ORDINALITY AS r WHERE {where} "
                           "ORDER BY ordinality LIMIT 1 OFFSET 1").fetchone()
@@ -256,7 +279,7 @@ class _BaciReference(TableAdapter):
 
 def _hs6(df: pd.DataFrame, column: str, path: Path) -> pd.Series:
     codes = df[column].astype("string").str.strip().str.zfill(6)
-    bad = ~codes.str.fullmatch(r"\d{6}").fillna(False) | (codes < "01")
+    bad = ~codes.str.fullmatch(_HS6_RE).fillna(False) | (codes < "01")
     if bad.any():
         pos = int(bad.to_numpy().nonzero()[0][0])
         raise SourceFormatError(f"{df[column].iloc[pos]!r} is not a six-digit HS code", path=path,
@@ -289,7 +312,7 @@ class BACICountries(_BaciReference):
             raise SourceFormatError(f"country code {df['country_code'].iloc[pos]!r} is not a number", path=path,
                                     row=2 + pos, column="country_code", hint="BACI country codes are numeric")
         out = pd.DataFrame({"code": codes.astype("int32"), "baci_iso3": df[iso_col].str.strip(),
-                            "name": df.get("country_name_full", df[iso_col]).str.strip()})
+                            "name": df["country_name_full"].str.strip() if "country_name_full" in df.columns else None})
         out.attrs = df.attrs
         unique(out, ["code"], path=path)
         mapping = code_table().set_index("code")["iso3"]
@@ -320,6 +343,11 @@ class BACIProducts(_BaciReference):
 
     def parse(self, path: Path) -> dict[str, Frame]:
         df = read_csv(path, required=("code", "description"))
+        blank = df["description"].str.strip() == ""
+        if blank.any():  # every BACI code has a description; a blank one means a cut line
+            pos = int(blank.to_numpy().nonzero()[0][0])
+            raise SourceFormatError("the description is empty", path=path, row=2 + pos, column="description",
+                                    hint="the file may be truncated; download it again from CEPII")
         out = pd.DataFrame({"hs_edition": self.partition(path), "code": _hs6(df, "code", path),
                             "description": df["description"].str.strip()})
         out.attrs = df.attrs
