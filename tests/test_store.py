@@ -123,3 +123,11 @@ def test_store_that_cannot_be_opened_says_so(tmp_path: Path, settings: Settings)
     not_a_db.write_bytes(b"this is not a duckdb file" * 100)
     with pytest.raises(StoreError, match="cannot open the store"):
         Store(not_a_db, settings=settings)
+
+
+def test_two_sources_cannot_share_a_partition_of_one_table(store: Store) -> None:
+    frame = pd.DataFrame({"iso3": ["NOR"], "year": [2020], "indicator": ["x"], "value": [1.0]})
+    store.write_frames("one", {"obs_shared": frame}, provenance=Provenance(source="one", partition="2020"))
+    with pytest.raises(StoreError, match="would overwrite partition '2020'"):
+        store.write_frames("two", {"obs_shared": frame}, provenance=Provenance(source="two", partition="2020"))
+    assert store.row_count("obs_shared") == 1

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cultrade.commands.common import console, handle_errors, print_frame
 from cultrade.commands.common import open_store as _open_store
+from cultrade.commands.risk import register as register_risk
 from cultrade.commands.trade import register as register_trade
 from cultrade.countries import SCHEMES, get_countries
 from cultrade.errors import ConfigError
@@ -22,13 +23,14 @@ from cultrade.settings import get_settings
 from cultrade.sources import available, get_adapter
 from cultrade.sources.loading import expand_paths, summarise
 from cultrade.sources.snapshot import build_snapshot, load_snapshot
-from cultrade.store import IngestResult, Store
+from cultrade.store import IngestResult
 
 app = typer.Typer(help="cultrade: cultural trade statistics, country risk and market opportunities.",
                   no_args_is_help=True, add_completion=False)
 snapshot_app = typer.Typer(help="Build or inspect the bundled open-data snapshot.", no_args_is_help=True)
 app.add_typer(snapshot_app, name="snapshot")
 register_trade(app)
+register_risk(app)
 @app.command()
 @handle_errors
 def init(force: Annotated[bool, typer.Option(help="Delete the existing store first.")] = False) -> None:

@@ -158,9 +158,9 @@ class Countries:
     def country(self, iso3: str) -> Country:
         if iso3 not in self.table.index:
             raise UnknownCountryError(iso3, scheme="iso3", suggestions=self.suggest(iso3, "iso3"))
-        row = self.table.loc[iso3]
-        return Country(iso3, row["iso2"], row["m49"], row["name"], row["name_zh"], row["region"],
-                       row["income"], bool(row["historical"]))
+        row = self.table.loc[iso3].to_dict()
+        return Country(iso3, str(row["iso2"]), str(row["m49"]), str(row["name"]), str(row["name_zh"]),
+                       str(row["region"]), str(row["income"]), bool(row["historical"]))
 
     def name(self, iso3: str) -> str:
         return self.country(iso3).name

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import duckdb
 import ibis
@@ -37,7 +38,7 @@ from cultrade.settings import Settings, get_settings
 if TYPE_CHECKING:
     from cultrade.sources.base import SourceAdapter
 
-Frame = pd.DataFrame | pa.Table
+Frame: TypeAlias = pd.DataFrame | pa.Table
 IngestStatus = Literal["loaded", "replaced", "unchanged"]
 PARTITION_COLUMN = "_partition"
 CATALOG = "_catalog"
@@ -146,14 +147,18 @@ class Store:
         self.close()
 
     # -- reading ------------------------------------------------------------
-    def table_names(self) -> list[str]:
+    def table_names(self, *, include_views: bool = False) -> list[str]:
+        """Data tables (not the catalog); with ``include_views``, views such as ``indicators`` too."""
+        kinds = "('BASE TABLE', 'VIEW')" if include_views else "('BASE TABLE')"
         rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+            "SELECT table_name FROM information_schema.tables "
+            f"WHERE table_schema = 'main' AND table_type IN {kinds} ORDER BY 1"
         ).fetchall()
         return [r[0] for r in rows if not r[0].startswith("_")]
 
     def has_table(self, name: str) -> bool:
-        return name in self.table_names()
+        """True for a loaded table or view (``indicators`` counts)."""
+        return name in self.table_names(include_views=True)
 
     def table(self, name: str) -> ibis.Table:
         """An Ibis table expression (lazy); ``.execute()`` gives pandas."""
@@ -214,31 +219,38 @@ class Store:
         if not path.exists():
             raise StoreError(f"file not found: {path}", path=path, hint="check the path")
         part = partition if partition is not None else adapter.partition(path)
-        sha = file_sha256(path)
         previous = self.catalog_entry(adapter.name, part)
-        if previous is not None and previous["sha256"] == sha:
-            return IngestResult(adapter.name, part, "unchanged", {}, sha)
         prov = Provenance(
             source=adapter.name,
             partition=part,
             path=str(path.resolve()),
-            sha256=sha,
             vintage=adapter.vintage(path),
             licence=adapter.licence,
             publisher=adapter.publisher,
         )
+        if previous is None and adapter.writes_sql:
+            # Nothing to compare against: hash the (large) file while DuckDB loads it.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                digest = pool.submit(file_sha256, path)
+                return self._ingest_sql(adapter, path, prov, digest.result, replaced=False)
+        sha = file_sha256(path)
+        if previous is not None and previous["sha256"] == sha:
+            return IngestResult(adapter.name, part, "unchanged", {}, sha)
+        prov = replace(prov, sha256=sha)
         if adapter.writes_sql:
-            return self._ingest_sql(adapter, path, prov, replaced=previous is not None)
+            return self._ingest_sql(adapter, path, prov, lambda: sha, replaced=previous is not None)
         frames = adapter.parse(path)
         return self.write_frames(adapter.name, frames, provenance=prov)
 
     def _ingest_sql(
-        self, adapter: SourceAdapter, path: Path, prov: Provenance, *, replaced: bool
+        self, adapter: SourceAdapter, path: Path, prov: Provenance, sha256: Callable[[], str], *, replaced: bool
     ) -> IngestResult:
+        self._check_no_collision(adapter.name, list(adapter.tables), prov.partition)
         try:
             with self.transaction() as con:
                 self._delete_partition(adapter.tables, prov.partition)
                 rows = adapter.write_sql(con, path, prov.partition)
+                prov = replace(prov, sha256=sha256())
                 self.record(prov, list(rows), sum(rows.values()))
                 self.refresh_indicator_view()
         except duckdb.Error as exc:
@@ -251,6 +263,7 @@ class Store:
     ) -> IngestResult:
         """Replace ``provenance.partition`` of each table with ``frames``, in one transaction."""
         part = provenance.partition
+        self._check_no_collision(source, list(frames), part)
         replaced = self.catalog_entry(source, part) is not None
         rows: dict[str, int] = {}
         try:
@@ -262,6 +275,18 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"writing {source} failed: {exc}", path=provenance.path or None) from exc
         return IngestResult(source, part, "replaced" if replaced else "loaded", rows, provenance.sha256)
+
+    def _check_no_collision(self, source: str, tables: list[str], partition: str) -> None:
+        """Two sources must never own the same partition of one table: a replace would delete the other's rows."""
+        clash = self.con.execute(
+            f'SELECT source FROM {CATALOG} WHERE source <> ? AND "partition" = ? AND list_has_any(tables, ?)',
+            [source, partition, tables],
+        ).fetchone()
+        if clash:
+            raise StoreError(
+                f"source {source!r} would overwrite partition {partition!r} that {clash[0]!r} loaded into {tables}",
+                hint="give the adapter a partition key of its own (e.g. prefix it with the source name)",
+            )
 
     def _delete_partition(self, tables: tuple[str, ...], partition: str) -> None:
         existing = set(self.table_names())

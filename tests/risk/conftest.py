@@ -42,7 +42,8 @@ REAL_FILES = [
     ("wdi", "indicators/wdi/API_*.csv"), ("wdi", "indicators/wdi/datahub_*.csv"),
     ("owid", "indicators/wdi/owid_*.csv"), ("ucdp", "indicators/conflict/ucdp_prio_acd_v25_1.csv"),
     ("vdem", "indicators/vdem/*.csv"), ("hofstede", "indicators/hofstede/hofstede_6d_2015-08-16_official.xls"),
-    ("fsi", "indicators/fsi/fsi_2006-2023_long.csv"), ("freedom_house", "indicators/freedom_house/fiw_2013-2025_long.csv"),
+    ("fsi", "indicators/fsi/fsi_2006-2023_long.csv"),
+    ("freedom_house", "indicators/freedom_house/fiw_2013-2025_long.csv"),
     ("geodist", "trade/geodist/dist_cepii.csv"),
 ]
 

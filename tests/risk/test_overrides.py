@@ -28,7 +28,7 @@ def test_indicator_override_is_saved_applied_flagged_and_audited(store: Store) -
     row = adjusted.scores().set_index("iso3").loc["BBB"]
     assert row["score"] == pytest.approx(8.75) and bool(row["overrides"])
     trail = adjusted.overrides
-    assert trail.loc[0, ["iso3", "target", "old_value", "value", "author", "reason"]].tolist() == [
+    assert list(trail.loc[0, ["iso3", "target", "old_value", "value", "author", "reason"]]) == [
         "BBB", "x3", 0.0, 10.0, "Li Wei", "new import ban"]
     stored = load_overrides(store)
     assert len(stored) == 1 and stored[0].reason == "new import ban" and stored[0].created_at is not None

@@ -8,7 +8,8 @@ destination columns is accepted), else ``<shared_data>/trade/geodist/dist_cepii.
 returns ``None`` and the panel notes that the GeoDist indicators are missing.
 
 >>> import io
->>> read_pairs_csv(io.StringIO("iso_o,iso_d,comlang_off,colony,comcol,dist\\nCHN,SGP,1,0,0,4484.7\\n")).iloc[0].to_dict()
+>>> text = "iso_o,iso_d,comlang_off,colony,comcol,dist\\nCHN,SGP,1,0,0,4484.7\\n"
+>>> read_pairs_csv(io.StringIO(text)).iloc[0].to_dict()
 {'iso_o': 'CHN', 'iso_d': 'SGP', 'comlang_off': 1.0, 'colony': 0.0, 'comcol': 0.0, 'dist': 4484.7}
 """
 

@@ -9,10 +9,10 @@ the explanations; ``regenerate(use_overrides=False)`` shows the unadjusted index
 >>> o = Override("IRN", 2023, "indicator", "internet_users", 8.0, author="analyst", reason="field report")
 >>> o.kind, o.value, o.active
 ('indicator', 8.0, True)
->>> Override("IRN", 2023, "indicator", "x", 11.0, author="a", reason="b")
+>>> Override("IRN", 2023, "indicator", "x", 11.0, author="a", reason="b")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-cultrade.errors.ConfigError: override value 11.0 is outside 0-10. Fix: give the new score on the 0-10 risk scale (10 = highest risk)
+cultrade.errors.ConfigError: override value 11.0 is outside 0-10. Fix: give the new score on the 0-10 risk scale...
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def deactivate_override(store: Store, override_id: str) -> None:
     if not store.has_table(TABLE):
         raise ConfigError(f"no override {override_id!r}", hint="list them with RiskIndex.overrides")
     with store.transaction() as con:
-        found = con.execute(f"SELECT count(*) FROM {TABLE} WHERE override_id = ?", [override_id]).fetchone()
-        if not found or found[0] == 0:
+        found = con.execute(f"SELECT count(*) FROM {TABLE} WHERE override_id = ?", [override_id]).fetchall()
+        if not found or found[0][0] == 0:
             raise ConfigError(f"no override {override_id!r}", hint="list them with RiskIndex.overrides")
         con.execute(f"UPDATE {TABLE} SET active = false WHERE override_id = ?", [override_id])
 

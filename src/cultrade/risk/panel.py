@@ -18,7 +18,7 @@ reading the store again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -113,12 +113,15 @@ class Panel:
             return dv.pair_values(self.pairs, home, column), None, ""
         colony = dv.pair_values(self.pairs, home, "colony")
         if "comcol" in self.pairs.columns:
-            colony = np.fmax(colony, dv.pair_values(self.pairs, home, "comcol").reindex(colony.index))
+            comcol = dv.pair_values(self.pairs, home, "comcol").reindex(colony.index)
+            colony = pd.Series(np.fmax(colony.to_numpy(), comcol.to_numpy()), index=colony.index)
         return colony, None, ""
 
 
 def _universe(store: Store) -> list[str]:
     """Countries scored: every current ISO3 economy the World Bank series (WGI or WDI) cover."""
+    if not _has_relation(store, INDICATOR_VIEW):
+        return []
     rows = store.con.execute(
         f"SELECT DISTINCT iso3 FROM {INDICATOR_VIEW} WHERE source IN ('wgi', 'wdi')").fetchall()
     known = get_countries().table
@@ -126,8 +129,15 @@ def _universe(store: Store) -> list[str]:
     return sorted(r[0] for r in rows if r[0] in current)
 
 
+def _has_relation(store: Store, name: str) -> bool:
+    """A table or a view (``Store.has_table`` may list base tables only)."""
+    row = store.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                            "AND table_name = ?", [name]).fetchall()
+    return bool(row and row[0][0])
+
+
 def _series(store: Store, wanted: set[tuple[str, str]]) -> pd.DataFrame:
-    if not wanted or not store.has_table(INDICATOR_VIEW):
+    if not wanted or not _has_relation(store, INDICATOR_VIEW):
         return pd.DataFrame(columns=["source", "indicator", "iso3", "year", "value"])
     keys = pd.DataFrame(sorted(wanted), columns=["source", "indicator"])
     store.con.register("_risk_keys", keys)
@@ -143,8 +153,8 @@ def _cube(frame: pd.DataFrame, years: np.ndarray, countries: Sequence[str], offs
     out = np.full((len(years), len(countries)), np.nan)
     if frame.empty:
         return out
-    yi = pd.Index(years).get_indexer(frame["year"].to_numpy() + offset)
-    ci = pd.Index(countries).get_indexer(frame["iso3"].to_numpy())
+    yi = pd.Index(years).get_indexer(pd.Index(frame["year"].to_numpy() + offset))
+    ci = pd.Index(countries).get_indexer(pd.Index(frame["iso3"].to_numpy()))
     ok = (yi >= 0) & (ci >= 0)
     out[yi[ok], ci[ok]] = frame["value"].to_numpy(dtype=float)[ok]
     return out
@@ -167,7 +177,8 @@ def build_panel(store: Store, framework: Framework, *, years: Sequence[int] | No
     for i in inds:
         wanted |= set(_DERIVED_INPUTS.get(i.code, ())) if i.source == "derived" else set()
     data = _series(store, wanted)
-    groups = {key: g for key, g in data.groupby(["source", "indicator"])}
+    groups: dict[tuple[str, str], pd.DataFrame] = {
+        (str(key[0]), str(key[1])): g for key, g in data.groupby(["source", "indicator"])}
     countries = _universe(store)
     if not countries:
         raise ConfigError("no country has World Bank data (WGI or WDI) in the store",
@@ -236,7 +247,7 @@ def _last_year(inds: Sequence[Indicator], groups: dict[tuple[str, str], pd.DataF
     return last
 
 
-def _derived(ind: Indicator, get, store: Store, ext: np.ndarray,  # type: ignore[no-untyped-def]
+def _derived(ind: Indicator, get: Callable[[tuple[str, str]], np.ndarray], store: Store, ext: np.ndarray,
              countries: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None, str]:
     code = ind.code
     shape = (len(ext), len(countries))

@@ -327,7 +327,7 @@ def score_batch(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarr
     flat = norm.reshape(N, K)
     avail = ~np.isnan(flat)
     safe = np.where(avail, flat, 0.0)
-    f = (np.where(avail, _to_log(safe), 0.0) if within == "geometric" else safe).astype(dtype)
+    f: np.ndarray = (np.where(avail, _to_log(safe), 0.0) if within == "geometric" else safe).astype(dtype)
     wm = np.ascontiguousarray((w_ind.T[:, None, :] * tree.membership("sub")[:, :, None]).reshape(K, S * B))
     wm = wm.astype(dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -349,7 +349,7 @@ def score_batch(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarr
             dims = np.where(np.isnan(ov), dims, ov.astype(dtype))
         ok_d = ~np.isnan(dims)
         terms = np.where(ok_d, _to_log(np.where(ok_d, dims, 0)) if between == "geometric" else dims, 0)
-        wd = w_dim.T[:, None, :].astype(dtype)
+        wd: np.ndarray = w_dim.T[:, None, :].astype(dtype)
         index = (terms * wd).sum(axis=0) / (ok_d * wd).sum(axis=0)
     if between == "geometric":
         index = _from_log(index)

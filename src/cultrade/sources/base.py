@@ -21,7 +21,7 @@ import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import duckdb
 import numpy as np
@@ -31,7 +31,7 @@ import pyarrow as pa
 from cultrade.countries import Scheme, get_countries
 from cultrade.errors import SourceFormatError, UnknownCountryError
 
-Frame = pd.DataFrame | pa.Table
+Frame: TypeAlias = pd.DataFrame | pa.Table
 HEADER_LINES = 1
 
 
@@ -166,8 +166,8 @@ def read_csv(
     n_fields = expected_fields or len(df.columns)
     if n_fields > 1:
         last: list[str] = []
-        for last in csv.reader(io.StringIO("\n".join(body)), delimiter=sep):
-            pass
+        for record in csv.reader(io.StringIO("\n".join(body)), delimiter=sep):
+            last = record
         if any(cell.strip() for cell in last) and len(last) < n_fields:
             raise _fail(path, f"the last row has {len(last)} of {n_fields} fields",
                         row=skiprows + len(body), hint="the file is truncated; download it again")
@@ -259,9 +259,9 @@ def numeric(
                         row=_line(df, pos), column=column,
                         hint="check the unit and the column; the publisher's range is stated in its codebook")
     if integer:
-        frac = values.dropna() % 1 != 0
+        frac = (values % 1 != 0) & values.notna()
         if frac.any():
-            pos = int(values.index.get_loc(frac[frac].index[0]))
+            pos = int(np.flatnonzero(frac.to_numpy())[0])
             raise _fail(path or "", f"value {values.iloc[pos]} should be a whole number",
                         row=_line(df, pos), column=column, hint="correct the cell")
         return values.astype("Int64")

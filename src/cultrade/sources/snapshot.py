@@ -8,12 +8,15 @@ transaction. Sources whose licence forbids redistribution are refused.
 
 >>> [entry.source for entry in PLAN][:2]
 ['wb_meta', 'wgi']
+>>> all(get_adapter(entry.source).bundle for entry in PLAN)
+True
 >>> snapshot_dir().name
 'snapshot'
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -46,21 +49,27 @@ PLAN: tuple[PlanEntry, ...] = (
     PlanEntry("owid", "indicators/wdi/owid_*.csv"),
     PlanEntry("fred", "indicators/fx/fred_h10_fx_*.csv"),
     PlanEntry("ucdp", "indicators/conflict/ucdp_prio_acd_v25_1.csv"),
-    PlanEntry("ucdp_ged", "events/ucdp_ged/*.csv"),
+    PlanEntry("ucdp_ged", "events/ucdp_ged/*.csv.gz"),
     PlanEntry("sipri", "indicators/conflict/sipri_milex_1949-2024_extract.csv"),
     PlanEntry("vdem", "indicators/vdem/*.csv"),
     PlanEntry("hofstede", "indicators/hofstede/hofstede_6d_2015-08-16_official.xls"),
     PlanEntry("baci_countries", "trade/baci_refs/country_codes_V202401.csv"),
     PlanEntry("baci_products", "trade/baci_refs/product_codes_HS*_V202401.csv"),
+    PlanEntry("hs_bec", "trade/baci_refs/hs17_bec5_correspondence.csv"),
     PlanEntry("baci", "trade/baci_sample/BACI_*.csv"),
-    PlanEntry("hs_nomenclature", "trade/hs_nomenclature/datapackage.json"),
-    PlanEntry("hs_concordance", "trade/hs_concordance/hs*_hs*.csv"),
+    PlanEntry("hs_nomenclature", "trade/hs_nomenclature/*"),
+    PlanEntry("hs_descriptions", "trade/hs_concordance/hs?_desc.csv"),
+    PlanEntry("hs_concordance", "trade/hs_concordance/hs?_hs?.csv"),
     PlanEntry("geodist", "trade/geodist/dist_cepii.csv"),
     PlanEntry("geodist_countries", "trade/geodist/geo_cepii.csv"),
-    PlanEntry("ots", "trade/ots/*.csv"),
+    PlanEntry("ots", "trade/ots/ots_exports_hs4_*.csv"),
+    PlanEntry("ots_commodities", "trade/ots/ots_commodities.csv"),
     PlanEntry("services", "trade/services/*.csv"),
     PlanEntry("agtpa", "trade/gravity_agtpa/agtpa_applications.csv"),
-    PlanEntry("cameo_events", "events/cameo_reference/CAMEO.eventcodes.txt"),
+    PlanEntry("cameo", "events/cameo_reference/icewspkg_cameo_codes_goldstein.csv"),
+    PlanEntry("cameo", "events/cameo_reference/CAMEO.eventcodes.txt"),
+    PlanEntry("cameo", "events/cameo_reference/cameo_actor_role_codes_from_manual_ch3.csv"),
+    PlanEntry("cameo", "events/cameo_reference/cameo_country_codes_observed_gdelt2025.csv"),
 )
 
 
@@ -79,8 +88,11 @@ def _plan_files(data_dir: Path, plan: tuple[PlanEntry, ...]) -> list[tuple[str, 
         if not adapter.bundle:
             raise ConfigError(f"{entry.source} may not be bundled (licence: {adapter.licence})",
                               hint="remove it from the snapshot plan; users load it from their own file")
-        matches = sorted(data_dir.glob(entry.pattern))
-        matches = [m for m in matches if any(m.match(p) for p in adapter.patterns)] or matches
+        matches = [m for m in sorted(data_dir.glob(entry.pattern))
+                   if any(fnmatch.fnmatch(m.name, p) for p in adapter.patterns)]
+        if not matches:
+            raise ConfigError(f"the snapshot plan finds no {entry.source} file at {entry.pattern}",
+                              path=data_dir, hint="check the data folder, or fix the pattern in PLAN")
         files.extend((entry.source, m) for m in matches)
     return files
 

@@ -48,10 +48,8 @@ class WGI(TableAdapter):
         return f"{match.group(1)} update" if match else ""
 
     def parse(self, path: Path) -> dict[str, Frame]:
-        if path.suffix.lower() == ".xlsx":
-            df = read_xlsx(path, required=COLUMNS)
-        else:
-            df = read_csv(path, required=COLUMNS)
+        reader = read_xlsx if path.suffix.lower() == ".xlsx" else read_csv
+        df = reader(path, required=COLUMNS)
         bad = ~df["indicator"].isin(list(DIMENSIONS))
         if bad.any():
             pos = int(bad.to_numpy().nonzero()[0][0])

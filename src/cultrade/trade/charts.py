@@ -28,7 +28,7 @@ def _values(df: pd.DataFrame) -> list[dict[str, Any]]:
             return None
         return v.item() if hasattr(v, "item") else v
 
-    return [{k: clean(v) for k, v in row.items()} for row in df.to_dict("records")]
+    return [{str(k): clean(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 def _check(df: pd.DataFrame, *cols: str | None) -> None:

@@ -111,8 +111,8 @@ def trade_profile(store: Store, iso3: str, *, year: int | None = None, domain: s
 
 def _finish_rca(exports: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     """RCA per country × domain, with all goods as the denominator (Balassa)."""
-    cultural = exports.groupby(["year", "iso3"], as_index=False)["exports"].sum()
-    other = totals.merge(cultural.rename(columns={"exports": "exports_cult"}), on=["year", "iso3"], how="left")
+    cultural = exports.groupby(["year", "iso3"])["exports"].sum().rename("exports_cult").reset_index()
+    other = totals.merge(cultural, on=["year", "iso3"], how="left")
     other = other.assign(domain=OTHER, exports=other["total"] - other["exports_cult"].fillna(0.0))
     full = pd.concat([exports, other[["year", "iso3", "domain", "exports"]]], ignore_index=True)
     out = m.rca(ibis.memtable(full)).execute()

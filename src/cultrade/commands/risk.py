@@ -1,0 +1,107 @@
+"""Country-risk commands: score, explain, overrides, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cultrade.commands.common import console, export_frame, handle_errors, open_store, print_frame
+
+risk_app = typer.Typer(help="The country risk index (0-10, 10 = highest risk).", no_args_is_help=True)
+
+Home = Annotated[str, typer.Option(help="The enterprise's home country (ISO3); sets cultural distance.")]
+Domain = Annotated[str, typer.Option(help="Cultural domain profile: general, games, online_literature, "
+                                          "publishing, film_tv, music, visual_arts, crafts.")]
+Framework = Annotated[Path | None, typer.Option(help="A YAML framework merged onto the shipped one.")]
+
+
+@risk_app.command("score")
+@handle_errors
+def score_cmd(
+    home: Home = "CHN",
+    domain: Domain = "general",
+    year: Annotated[int | None, typer.Option(help="Year; default: the latest scored year.")] = None,
+    framework: Framework = None,
+    top: Annotated[int, typer.Option(help="Rows to show, highest risk first.")] = 40,
+    no_overrides: Annotated[bool, typer.Option("--no-overrides", help="Ignore expert overrides.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write all scores to a .csv or .parquet file.")] = None,
+) -> None:
+    """Score every country for one year, from the enterprise's perspective."""
+    from cultrade.risk import risk_scores
+
+    with open_store() as store:
+        scores = risk_scores(store, home, domain, year, framework=framework, use_overrides=not no_overrides)
+    shown = scores[~scores["insufficient"]].sort_values("rank").head(top)
+    shown = shown.assign(rank=shown["rank"].astype("Int64"))
+    dims = [c for c in scores.columns if c.startswith("dim_")]
+    cols = ["rank", "iso3", "name", "score", "band", "outlook", *dims, "coverage", "overrides"]
+    label = int(scores["year"].iloc[0]) if len(scores) else year
+    print_frame(shown[[c for c in cols if c in shown.columns]],
+                title=f"Country risk {label}, home {home}, domain {domain}", max_rows=top)
+    missing = scores[scores["insufficient"]]["iso3"].tolist()
+    if missing:
+        console.print(f"{len(missing)} economies have too little data to score: {', '.join(missing[:30])}"
+                      + (" ..." if len(missing) > 30 else ""))
+    if out is not None:
+        export_frame(scores, out)
+        console.print(f"wrote {len(scores)} rows to {out}")
+
+
+@risk_app.command("explain")
+@handle_errors
+def explain_cmd(
+    country: Annotated[str, typer.Argument(help="ISO3 code, e.g. IRN.")],
+    home: Home = "CHN",
+    domain: Domain = "general",
+    year: Annotated[int | None, typer.Option(help="Year; default: the latest scored year.")] = None,
+    framework: Framework = None,
+) -> None:
+    """Why a country scores as it does: contributions, change since last year, coverage and staleness."""
+    from cultrade.risk import risk_explain
+
+    with open_store() as store:
+        explanation = risk_explain(store, country, home, domain, year, framework=framework)
+    console.print(str(explanation), highlight=False)
+
+
+@risk_app.command("override")
+@handle_errors
+def override_cmd(
+    country: Annotated[str, typer.Argument(help="ISO3 code.")],
+    target: Annotated[str, typer.Argument(help="An indicator or dimension id from the framework.")],
+    value: Annotated[float, typer.Argument(help="New value on the 0-10 risk scale.")],
+    year: Annotated[int, typer.Option(help="Year the override applies to.")],
+    author: Annotated[str, typer.Option(help="Who makes the override.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit trail).")],
+    home: Home = "CHN",
+    domain: Domain = "general",
+) -> None:
+    """Record an expert override with an audit trail (who, when, why, old and new values)."""
+    from cultrade.risk import add_override, build_index
+
+    with open_store() as store:
+        index = build_index(store, home, domain)
+        add_override(store, index, country, year, target, value, author=author, reason=reason)
+    console.print(f"override recorded: {country.upper()} {year} {target} = {value} by {author}")
+
+
+@risk_app.command("overrides")
+@handle_errors
+def overrides_cmd() -> None:
+    """List the expert overrides and their audit trail."""
+    from cultrade.risk import load_overrides
+
+    with open_store() as store:
+        overrides = load_overrides(store)
+    if not overrides:
+        console.print("No overrides recorded.")
+        return
+    import pandas as pd
+
+    print_frame(pd.DataFrame([o.__dict__ for o in overrides]), title="Expert overrides", max_rows=500)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(risk_app, name="risk")
