@@ -156,3 +156,12 @@ def test_missing_columns_are_a_config_error() -> None:
         m.classify(ibis.memtable(FLOWS.drop(columns="hs6")), ibis.memtable(MAPPING))
     with pytest.raises(ConfigError, match="top_n"):
         m.concentration(ibis.memtable(FLOWS.assign(domain="D")), top_n=0)
+
+
+def test_partner_group_growth(agg: ibis.Table) -> None:
+    groups = ibis.memtable(pd.DataFrame({"group": ["Americas", "Asia", "Europe"], "iso3": ["USA", "JPN", "DEU"]}))
+    g = m.partner_group_growth(agg, groups).execute().set_index(["iso3", "group", "year", "domain"])
+    # China's book exports to the Americas: 60 of 100 in 2020, 90 of 120 in 2021 (+50 %)
+    assert g.loc[("CHN", "Americas", 2021, "D"), "share"] == pytest.approx(90 / 120)
+    assert g.loc[("CHN", "Americas", 2021, "D"), "yoy"] == pytest.approx(90 / 60 - 1)
+    assert g.loc[("CHN", "Asia", 2020, "D"), "value"] == 40

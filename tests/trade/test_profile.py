@@ -72,3 +72,13 @@ def test_profile_errors_say_what_is_loaded(trade_store: Store) -> None:
         trade_profile(trade_store, "CHN", year=1999)
     with pytest.raises(StoreError, match="no trade data"):
         trade_profile(Store(":memory:"), "CHN")
+
+
+def test_services_profile_and_partner_groups(trade_store: Store, shared: Path) -> None:
+    trade_store.ingest(get_adapter("services"), shared / "trade/services/comtrade_services_exports_ebops2002_2016.csv")
+    p = trade_profile(trade_store, "ZAF", year=2021)
+    assert p.services is not None and set(p.services["ebops_code"]) == {"262", "266", "287"}
+    assert p.services["world_share"].between(0, 1).all()
+    assert p.regions is not None
+    africa = p.regions[(p.regions.group == "Sub-Saharan Africa") & (p.regions.domain == "design")]
+    assert len(africa) == 1 and 0 < africa["share"].iloc[0] <= 1

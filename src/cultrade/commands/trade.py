@@ -81,14 +81,17 @@ def profile_cmd(
     year: Annotated[int | None, typer.Option(help="Year; default: the latest loaded.")] = None,
     scheme: Annotated[str, typer.Option(help="unctad (creative goods) or unesco (FCS 2009).")] = "unctad",
     top: Annotated[int, typer.Option(help="Partners to show per domain.")] = 5,
+    groups: Annotated[Path | None, typer.Option(help="CSV of your own country groups (group, iso3).")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder to write every table as CSV (or --format parquet).")] = None,
     format_: Annotated[str, typer.Option("--format", help="csv or parquet, with --out.")] = "csv",
 ) -> None:
     """Exports, imports, balance, world share, RCA, partners and dependence of one country."""
+    from cultrade.trade.groups import load_groups
     from cultrade.trade.profile import trade_profile
 
     with open_store() as store:
-        profile = trade_profile(store, country, year=year, domain=domain, scheme=scheme, top_n=top)
+        profile = trade_profile(store, country, year=year, domain=domain, scheme=scheme, top_n=top,
+                                groups=load_groups(groups) if groups else None)
     title = f"{profile.iso3} {profile.year} ({profile.scheme}, source: {profile.source})"
     print_frame(profile.summary.drop(columns=["iso3"], errors="ignore"), title=title)
     if profile.partners is not None:
@@ -96,8 +99,12 @@ def profile_cmd(
     if profile.concentration is not None:
         print_frame(profile.concentration.drop(columns=["iso3", "year"]),
                     title="Concentration: HHI, top-3 share, HHI trend per year")
+    if profile.regions is not None:
+        print_frame(profile.regions.drop(columns=["iso3", "year"]), title="Exports by partner group (share, growth)")
     if profile.digital is not None:
         print_frame(profile.digital, title="Digital versus traditional goods")
+    if profile.services is not None and not profile.services.empty:
+        print_frame(profile.services, title="Cultural and related services exports")
     for note in profile.notes:
         console.print(f"note: {note}")
     if out is not None:

@@ -177,6 +177,22 @@ def group_growth(bal: ir.Table, groups: ir.Table, value: str = "exports") -> ir.
     return growth(by, "value", ["group", "domain"])
 
 
+def partner_group_growth(agg: ir.Table, groups: ir.Table, flow: Flow = "exports") -> ir.Table:
+    """Each country's trade with each partner group per domain × year: value, share and growth.
+
+    Answers "how fast do our exports to ASEAN grow?"; a partner in several groups counts in each.
+    """
+    _require(groups, ("group", "iso3"), "the groups table")
+    own, other = ("exporter", "importer") if flow == "exports" else ("importer", "exporter")
+    t = agg.filter(agg.importer.notnull())
+    total = t.group_by(["year", own, "domain"]).aggregate(_total=t.value.sum())
+    j = t.join(groups, t[other] == groups.iso3)
+    by = j.group_by(["year", own, "group", "domain"]).aggregate(value=j.value.sum(), partners=j[other].nunique())
+    by = by.join(total, ["year", own, "domain"])
+    by = by.select("year", "group", "domain", "value", "partners", iso3=by[own], share=by.value / by._total)
+    return growth(by, "value", ["iso3", "group", "domain"])
+
+
 def digital_split(classified: ir.Table, flow: Flow = "exports") -> ir.Table:
     """Digital versus traditional goods per country × year: values and the digital share."""
     own = "exporter" if flow == "exports" else "importer"
@@ -189,5 +205,6 @@ def digital_split(classified: ir.Table, flow: Flow = "exports") -> ir.Table:
 
 __all__ = [
     "FLOW_COLUMNS", "aggregate", "balance", "cagr", "classify", "concentration", "dependence",
-    "digital_split", "group_growth", "growth", "partner_shares", "rca", "trend", "world_share",
+    "digital_split", "group_growth", "growth", "partner_group_growth", "partner_shares", "rca", "trend",
+    "world_share",
 ]

@@ -16,13 +16,14 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from cultrade.classification import check_domain, check_scheme
+from cultrade.classification import check_domain, check_scheme, map_service_labels
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError, StoreError
 from cultrade.store import Store
 from cultrade.trade import charts
 from cultrade.trade import metrics as m
 from cultrade.trade.data import bilateral_flows, classified_flows, cultural_mapping
+from cultrade.trade.groups import load_groups
 
 OTHER = "_other_goods"  # pseudo-domain so that RCA denominators are all goods, not cultural goods only
 
@@ -42,11 +43,13 @@ class TradeProfile:
     concentration: pd.DataFrame | None = None
     digital: pd.DataFrame | None = None
     partial_headings: pd.DataFrame | None = None
+    regions: pd.DataFrame | None = None
+    services: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out = {"summary": self.summary, "history": self.history}
-        for name in ("partners", "concentration", "digital", "partial_headings"):
+        for name in ("partners", "concentration", "digital", "partial_headings", "regions", "services"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -86,8 +89,31 @@ def _years(store: Store, table: str) -> list[int]:
     return [int(r[0]) for r in store.con.execute(f"SELECT DISTINCT year FROM {table} ORDER BY 1").fetchall()]
 
 
+def services_profile(store: Store, iso3: str) -> pd.DataFrame | None:
+    """Cultural services exports (EBOPS 2002) of ``iso3``: value, share of its services, world share, RCA."""
+    if not store.has_table("services_exports"):
+        return None
+    t = store.frame("services_exports")
+    labels = t["ebops"].astype(str) + " " + t["category"].astype(str)
+    mapped = map_service_labels(labels.unique())
+    t = t.assign(label=labels).merge(mapped[["label", "ebops_code", "cultural", "role", "coverage"]], on="label")
+    totals = t.groupby(["year", "iso3"])["value_usd"].sum().rename("total").reset_index()
+    cultural = t[t["cultural"]].rename(columns={"category": "domain", "value_usd": "exports"})
+    cultural = cultural.merge(totals, on=["year", "iso3"])
+    world = cultural.groupby(["year", "domain"])["exports"].transform("sum")
+    world_total = totals.groupby("year")["total"].sum()
+    cultural = cultural.assign(
+        share_of_services=cultural["exports"] / cultural["total"],
+        world_share=cultural["exports"] / world,
+        rca=(cultural["exports"] / cultural["total"]) / (world / cultural["year"].map(world_total)),
+    )
+    out = cultural[cultural["iso3"] == iso3]
+    cols = ["year", "ebops_code", "domain", "role", "coverage", "exports", "share_of_services", "world_share", "rca"]
+    return out[cols].sort_values("exports", ascending=False).reset_index(drop=True)
+
+
 def trade_profile(store: Store, iso3: str, *, year: int | None = None, domain: str | None = None,
-                  scheme: str = "unctad", top_n: int = 5) -> TradeProfile:
+                  scheme: str = "unctad", top_n: int = 5, groups: pd.DataFrame | None = None) -> TradeProfile:
     """Cultural trade profile of ``iso3`` for ``year`` (latest with data by default).
 
     Uses BACI bilateral flows when that year is loaded, otherwise OTS exports by HS4.
@@ -102,11 +128,18 @@ def trade_profile(store: Store, iso3: str, *, year: int | None = None, domain: s
             raise StoreError("no trade data are loaded", hint="run `cultrade init` or ingest BACI/OTS files")
         year = max(candidates)
     if year in baci_years:
-        return _bilateral_profile(store, iso3, year, dom, scheme_, top_n)
-    if year in ots_years:
-        return _exports_profile(store, iso3, year, dom, scheme_)
-    raise ConfigError(f"no trade data for {year}",
-                      hint=f"years loaded: BACI {baci_years or 'none'}, OTS {ots_years or 'none'}")
+        profile = _bilateral_profile(store, iso3, year, dom, scheme_, top_n, groups)
+    elif year in ots_years:
+        profile = _exports_profile(store, iso3, year, dom, scheme_)
+    else:
+        raise ConfigError(f"no trade data for {year}",
+                          hint=f"years loaded: BACI {baci_years or 'none'}, OTS {ots_years or 'none'}")
+    profile.services = services_profile(store, iso3)
+    if profile.services is not None and not profile.services.empty:
+        years = sorted(set(profile.services["year"]))
+        profile.notes.append(f"Services: EBOPS 2002 top level, {years}; the cultural categories are aggregates "
+                             "that also hold non-cultural services (see coverage).")
+    return profile
 
 
 def _finish_rca(exports: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
@@ -140,7 +173,8 @@ def _exports_profile(store: Store, iso3: str, year: int, dom: str | None, scheme
                         partial_headings=partial, notes=notes)
 
 
-def _bilateral_profile(store: Store, iso3: str, year: int, dom: str | None, scheme: str, top_n: int) -> TradeProfile:
+def _bilateral_profile(store: Store, iso3: str, year: int, dom: str | None, scheme: str, top_n: int,
+                       groups: pd.DataFrame | None) -> TradeProfile:
     classified = classified_flows(store, scheme)
     agg = m.aggregate(classified)
     bal = m.balance(agg)
@@ -163,10 +197,13 @@ def _bilateral_profile(store: Store, iso3: str, year: int, dom: str | None, sche
     conc_now = conc_now.merge(conc_trend[["iso3", "domain", "slope"]].rename(columns={"slope": "hhi_trend"}),
                               on=["iso3", "domain"], how="left")
     digital = m.digital_split(classified).filter(lambda t: t.iso3 == iso3).execute()
+    regions = m.partner_group_growth(agg, ibis.memtable(groups if groups is not None else load_groups()))
+    regions = regions.filter((regions.iso3 == iso3) & (regions.year == year)).execute()
     if dom:
         summary, history = summary[summary["domain"] == dom], history[history["domain"] == dom]
         partners = partners.filter(partners.domain == dom)
         conc_now = conc_now[conc_now["domain"] == dom]
+        regions = regions[regions["domain"] == dom]
     part = partners.execute()
     part = part[part["rank"] <= top_n].sort_values(["domain", "rank"])
     notes = [f"{year}: BACI bilateral flows, values in USD; domains per {scheme} (core goods)."]
@@ -175,7 +212,9 @@ def _bilateral_profile(store: Store, iso3: str, year: int, dom: str | None, sche
         notes.append("The bundled BACI files are samples (about 55% of the rows of two exporters): not for totals.")
     return TradeProfile(iso3, year, scheme, dom, "baci", summary.sort_values("exports", ascending=False)
                         .reset_index(drop=True), history.reset_index(drop=True), part.reset_index(drop=True),
-                        conc_now.reset_index(drop=True), digital.reset_index(drop=True), None, notes)
+                        conc_now.reset_index(drop=True), digital.reset_index(drop=True), None,
+                        regions.sort_values(["domain", "value"], ascending=[True, False]).reset_index(drop=True),
+                        None, notes)
 
 
 def profile_tables(profile: TradeProfile) -> dict[str, Any]:
