@@ -21,8 +21,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("command", [[], ["init"], ["ingest"], ["sources"], ["summary"], ["country"], ["demo"],
-                                     ["snapshot"], ["snapshot", "build"]])
+@pytest.mark.parametrize("command", [
+    [], ["init"], ["ingest"], ["sources"], ["summary"], ["country"], ["demo"], ["snapshot"], ["snapshot", "build"],
+    ["classify"], ["domain"], ["audit"], ["trade"], ["trade", "profile"], ["risk"], ["risk", "score"],
+    ["risk", "explain"], ["risk", "override"], ["risk", "overrides"], ["fetch"], ["fetch", "worldbank"],
+    ["fetch", "gdelt-list"], ["fetch", "comtrade"],
+])
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cultrade.commands.common import console, handle_errors, print_frame
 from cultrade.commands.common import open_store as _open_store
+from cultrade.commands.fetch import register as register_fetch
 from cultrade.commands.risk import register as register_risk
 from cultrade.commands.trade import register as register_trade
 from cultrade.countries import SCHEMES, get_countries
@@ -31,6 +32,7 @@ snapshot_app = typer.Typer(help="Build or inspect the bundled open-data snapshot
 app.add_typer(snapshot_app, name="snapshot")
 register_trade(app)
 register_risk(app)
+register_fetch(app)
 @app.command()
 @handle_errors
 def init(force: Annotated[bool, typer.Option(help="Delete the existing store first.")] = False) -> None:
