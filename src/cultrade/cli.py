@@ -137,9 +137,18 @@ def country(
 @app.command()
 @handle_errors
 def demo() -> None:
-    """Set up the store from the bundled snapshot and print what it holds."""
+    """The main job on the bundled data: load, summarise, score country risk, profile trade, write outputs."""
+    from cultrade.commands.risk import score_cmd
+    from cultrade.commands.trade import profile_cmd
+
     init(force=False)
     summary()
+    out = get_settings().home / "demo-output"
+    score_cmd(home="CHN", domain="games", year=2023, framework=None, top=20, no_overrides=False,
+              out=out / "risk_scores_CHN_games_2023.csv")
+    profile_cmd(country="CHN", domain=None, year=2017, scheme="unctad", top=5, groups=None, out=out,
+                format_="csv")
+    console.print(f"[bold]Demo outputs written to {out}[/]")
 
 
 @snapshot_app.command("build")
