@@ -1,0 +1,1 @@
+"""Forecasts of risk-band deterioration and conflict onset, with published backtests."""

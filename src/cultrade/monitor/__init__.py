@@ -1,0 +1,1 @@
+"""Real-time monitoring: GDELT event stream, country signals, threshold rules and alerts."""
