@@ -1,8 +1,8 @@
 """Run the benchmarks: ``python -m benchmarks.run [--only ingest] [--rows N]`` (``make bench``).
 
 Every ``benchmarks/bench_<name>.py`` module with ``run(rows, workdir) -> dict``
-is a benchmark. All of them use GENERATED BACI-shaped data (see
-``benchmarks/generate.py``), never real data. Results go to
+is a benchmark. Trade and ingest benchmarks use GENERATED BACI-shaped data (see
+``benchmarks/generate.py``); the risk benchmark uses the real bundled open-data snapshot; each result says which. Results go to
 ``benchmarks/results/<name>-<timestamp>.json`` with the machine description.
 """
 

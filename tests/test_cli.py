@@ -24,7 +24,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("command", [
     [], ["init"], ["ingest"], ["sources"], ["summary"], ["country"], ["demo"], ["snapshot"], ["snapshot", "build"],
     ["classify"], ["domain"], ["audit"], ["trade"], ["trade", "profile"], ["risk"], ["risk", "score"],
-    ["risk", "explain"], ["risk", "override"], ["risk", "overrides"], ["fetch"], ["fetch", "worldbank"],
+    ["risk", "explain"], ["risk", "uncertainty"], ["risk", "sensitivity"], ["risk", "override"], ["risk", "overrides"], ["fetch"], ["fetch", "worldbank"],
     ["fetch", "gdelt-list"], ["fetch", "comtrade"],
 ])
 def test_every_command_has_help(command: list[str]) -> None:

@@ -66,6 +66,45 @@ def explain_cmd(
     console.print(str(explanation), highlight=False)
 
 
+@risk_app.command("uncertainty")
+@handle_errors
+def uncertainty_cmd(
+    home: Home = "CHN",
+    domain: Domain = "general",
+    year: Annotated[int | None, typer.Option(help="Year; default: the latest scored year.")] = None,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws over weights, normalisation and aggregation.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (results are reproducible).")] = 0,
+    top: Annotated[int, typer.Option(help="Rows to show, highest baseline risk first.")] = 30,
+    out: Annotated[Path | None, typer.Option(help="Write the table to a .csv or .parquet file.")] = None,
+) -> None:
+    """Median rank and 90% rank interval per country under uncertain assumptions."""
+    from cultrade.risk import build_index
+
+    with open_store() as store:
+        table = build_index(store, home, domain).uncertainty(draws, seed=seed, year=year)
+    print_frame(table.sort_values("rank").head(top),
+                title=f"Rank uncertainty, {draws} draws, home {home}, domain {domain}", max_rows=top)
+    if out is not None:
+        export_frame(table, out)
+
+
+@risk_app.command("sensitivity")
+@handle_errors
+def sensitivity_cmd(
+    home: Home = "CHN",
+    domain: Domain = "general",
+    year: Annotated[int | None, typer.Option(help="Year; default: the latest scored year.")] = None,
+    n: Annotated[int, typer.Option(help="Sobol base sample size (SALib); cost grows with n.")] = 256,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Sobol first-order and total indices: which assumption moves the ranking most."""
+    from cultrade.risk import build_index
+
+    with open_store() as store:
+        table = build_index(store, home, domain).sensitivity(n, seed=seed, year=year)
+    print_frame(table, title="Sobol sensitivity of the ranking (mean absolute rank shift)")
+
+
 @risk_app.command("override")
 @handle_errors
 def override_cmd(

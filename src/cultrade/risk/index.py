@@ -327,6 +327,20 @@ class RiskIndex:
             min_coverage=p["min_coverage"], require_all_dimensions=p["require_all_dimensions"],
             dim_override=self.dim_override / 10.0)
 
+    def uncertainty(self, draws: int = 1000, *, seed: int | None = None, year: int | None = None,
+                    **kw: Any) -> pd.DataFrame:
+        """Monte Carlo median rank and 90% rank interval per country: see :mod:`cultrade.risk.uncertainty`."""
+        from cultrade.risk.uncertainty import monte_carlo
+
+        return monte_carlo(self, draws, seed=seed, year=year, **kw)
+
+    def sensitivity(self, n: int = 512, *, seed: int | None = 0, year: int | None = None,
+                    **kw: Any) -> pd.DataFrame:
+        """Sobol first- and total-order indices of each assumption: see :mod:`cultrade.risk.sobol`."""
+        from cultrade.risk.sobol import sensitivity
+
+        return sensitivity(self, n, seed=seed, year=year, **kw)
+
     @property
     def ids(self) -> Structure:
         return self.structure

@@ -137,7 +137,7 @@ def normalise(x: np.ndarray, method: str, more_risk: np.ndarray, *, fit_mask: np
     * ``zscore``: z = (x - mean) / sd, clipped to [-3, 3] and mapped to (z + 3) / 6
     * ``rank``: percentile rank among the fitted cells (ties share the mean rank)
     * ``goalposts``: (x - lo) / (hi - lo) clipped to [0, 1]; lo/hi from the framework or the
-      panel's 5th/95th percentiles
+      panel's 5th/95th percentiles (its min/max when those coincide, e.g. for 0/1 indicators)
     With ``scope="year"`` minmax/zscore/rank are fitted year by year. Indicators where
     ``more_risk`` is False are flipped (1 - v).
     """
@@ -174,6 +174,8 @@ def normalise(x: np.ndarray, method: str, more_risk: np.ndarray, *, fit_mask: np
         else:
             gp = goalposts[k] if goalposts is not None else np.array([np.nan, np.nan])
             a[k], b[k] = gp if not np.isnan(gp).any() else np.quantile(vals, [0.05, 0.95])
+            if np.isnan(gp).any() and not b[k] > a[k]:
+                a[k], b[k] = vals.min(), vals.max()
             out[:, k] = np.clip((col - a[k]) / (b[k] - a[k]), 0, 1) if b[k] > a[k] else np.nan
         out[np.isnan(col), k] = np.nan
     out = np.where(more_risk[None, :], out, 1.0 - out)

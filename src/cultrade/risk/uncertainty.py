@@ -39,7 +39,8 @@ was ranked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -118,16 +119,20 @@ def draw_weights(base: dict[str, np.ndarray], n: int, rng: np.random.Generator, 
 
 def rank_desc(x: np.ndarray) -> np.ndarray:
     """Ranks along the last axis, 1 = highest value, ties share the best rank, NaN stays unranked."""
-    key = np.where(np.isnan(x), np.inf, -x)
+    key = -x  # NaN sorts last
     order = np.argsort(key, axis=-1, kind="stable")
     srt = np.take_along_axis(key, order, axis=-1)
-    pos = np.broadcast_to(np.arange(x.shape[-1]), x.shape)
-    new = np.ones(x.shape, dtype=bool)
-    new[..., 1:] = srt[..., 1:] != srt[..., :-1]
-    first = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
+    n = x.shape[-1]
+    itype = np.int16 if n < 2**15 else np.int64
+    new = np.empty(x.shape, dtype=bool)
+    new[..., :1] = True
+    np.not_equal(srt[..., 1:], srt[..., :-1], out=new[..., 1:])
+    first = np.where(new, np.arange(1, n + 1, dtype=itype), itype(0))  # position where each run of ties starts
+    np.maximum.accumulate(first, axis=-1, out=first)
     ranks = np.empty(x.shape, dtype=np.float32 if x.dtype == np.float32 else float)
-    np.put_along_axis(ranks, order, (first + 1).astype(ranks.dtype), axis=-1)
-    return np.where(np.isnan(x), np.nan, ranks).astype(ranks.dtype)
+    np.put_along_axis(ranks, order, first.astype(ranks.dtype), axis=-1)
+    ranks[np.isnan(x)] = np.nan
+    return ranks
 
 
 def quantiles(a: np.ndarray, qs: Sequence[float], method: Sequence[str] | str = "linear") -> list[np.ndarray]:
@@ -168,6 +173,19 @@ def _year_slice(idx: RiskIndex, year: int | None, all_years: bool) -> slice:
     return slice(t, t + 1)
 
 
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Single-threaded BLAS: the per-batch GEMMs are skinny (K ~ 25), and two BLAS threads ran
+    1.5-1.7x slower than one on the 2-core benchmark machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 def score_draws(idx: RiskIndex, w: dict[str, np.ndarray], norm_pick: np.ndarray, agg_pick: np.ndarray,
                 normalisations: Sequence[str], aggregations: Sequence[str], years: slice,
                 batch: int = 100) -> np.ndarray:
@@ -181,19 +199,20 @@ def score_draws(idx: RiskIndex, w: dict[str, np.ndarray], norm_pick: np.ndarray,
     n = norm_pick.shape[0]
     dim_ov = idx.dim_override[years] / 10.0
     out = np.full((n, *idx.score[years].shape), np.nan, dtype=np.float32)
-    for i, method in enumerate(normalisations):
-        sel_n = norm_pick == i
-        if not sel_n.any():
-            continue
-        cube = idx.normalised(method)[years]
-        for j, between in enumerate(aggregations):
-            rows = np.flatnonzero(sel_n & (agg_pick == j))
-            for start in range(0, rows.size, batch):
-                r = rows[start:start + batch]
-                out[r] = steps.score_batch(
-                    cube, idx.structure.tree, w["ind"][r], w["sub"][r], w["dim"][r],
-                    within=p["aggregation_within"], between=between, min_coverage=p["min_coverage"],
-                    require_all_dimensions=p["require_all_dimensions"], dim_override=dim_ov)
+    with _one_blas_thread():
+        for i, method in enumerate(normalisations):
+            sel_n = norm_pick == i
+            if not sel_n.any():
+                continue
+            cube = idx.normalised(method)[years]
+            for j, between in enumerate(aggregations):
+                rows = np.flatnonzero(sel_n & (agg_pick == j))
+                for start in range(0, rows.size, batch):
+                    r = rows[start:start + batch]
+                    out[r] = steps.score_batch(
+                        cube, idx.structure.tree, w["ind"][r], w["sub"][r], w["dim"][r],
+                        within=p["aggregation_within"], between=between, min_coverage=p["min_coverage"],
+                        require_all_dimensions=p["require_all_dimensions"], dim_override=dim_ov)
     out *= 10.0
     return out
 

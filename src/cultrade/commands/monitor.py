@@ -1,0 +1,195 @@
+"""Event-stream monitoring commands: replay stored GDELT slices, watch a folder, query country signals."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cultrade.commands.common import console, handle_errors, open_store, print_frame
+from cultrade.errors import ConfigError
+from cultrade.settings import get_settings
+
+monitor_app = typer.Typer(help="Monitor the GDELT event stream: country signals, anomalies, alerts.",
+                          no_args_is_help=True)
+
+SLICES_SUBDIR = Path("events") / "gdelt_v2_2025" / "export"
+
+
+def default_slice_dir() -> Path:
+    """settings.shared_data/events/gdelt_v2_2025/export, else ../shared/data/... from the working folder."""
+    settings = get_settings()
+    candidates = []
+    if settings.shared_data is not None:
+        candidates.append(Path(settings.shared_data) / SLICES_SUBDIR)
+    candidates.append(Path.cwd().parent / "shared" / "data" / SLICES_SUBDIR)
+    for c in candidates:
+        if c.is_dir():
+            return c
+    raise ConfigError(f"no folder of GDELT slices found (looked in {', '.join(str(c) for c in candidates)})",
+                      hint="pass --dir FOLDER with the <YYYYMMDDHHMMSS>.export.CSV.gz files, or set "
+                           "CULTRADE_SHARED_DATA to the folder holding events/gdelt_v2_2025/export")
+
+
+def rules_hook() -> Callable[..., Any] | None:
+    """An ``on_slice`` callback running ``cultrade.monitor.engine.evaluate`` if that module exists, else None.
+
+    The engine is imported lazily. It is called as ``evaluate(store, slice_ts, summary)`` when it takes
+    three positional arguments, else as ``evaluate(store, slice_ts)``: rules are evaluated as of the
+    slice's time, so a replay of past slices fires alerts at the times they would have fired.
+    """
+    try:
+        engine = importlib.import_module("cultrade.monitor.engine")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("cultrade.monitor.engine",):
+            return None
+        raise
+    evaluate = getattr(engine, "evaluate", None)
+    if not callable(evaluate):
+        return None
+    params = [p for p in inspect.signature(evaluate).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(params) >= 3:
+        return evaluate
+
+    def hook(store: Any, slice_ts: datetime, summary: Any) -> Any:
+        return evaluate(store, slice_ts)
+
+    return hook
+
+
+def _day(value: str, option: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from exc
+
+
+def _report(report: Any, store: Any, start: datetime | None, end: datetime | None) -> None:
+    from cultrade.monitor.signals import top_anomalies
+
+    d = report.as_dict()
+    console.print(
+        f"slices: {d['processed']:,} processed, {d['skipped']:,} skipped (done before), {d['late']:,} late, "
+        f"{d['missing']:,} missing, {d['failed']:,} failed; events: {d['events']:,} read, "
+        f"{d['new_events']:,} new, {d['duplicates']:,} duplicates dropped; {d['seconds']:.1f} s"
+        + (f" ({d['events'] / d['seconds']:,.0f} events/s)" if d["seconds"] > 0 and d["events"] else ""))
+    for err in report.errors[:5]:
+        console.print(f"[red]failed[/]: {err}", highlight=False)
+    top = top_anomalies(store, granularity="day", n=10, start=start, end=end)
+    if not top.empty:
+        top["ts"] = top["ts"].dt.strftime("%Y-%m-%d")
+        print_frame(top.drop(columns=["granularity"]), title="Top daily anomalies (robust z)")
+
+
+def _progress_bar(total: int) -> tuple[Progress, Callable[[Any], None]]:
+    bar = Progress(TextColumn("[bold]replay"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                   TimeElapsedColumn(), console=console, transient=True)
+    task = bar.add_task("", total=total)
+
+    def advance(summary: Any) -> None:
+        bar.update(task, advance=1, description=f"{summary.slice_ts:%Y-%m-%d %H:%M} {summary.status}")
+
+    return bar, advance
+
+
+@monitor_app.command("replay")
+@handle_errors
+def replay_cmd(
+    start: Annotated[str | None, typer.Option("--from", help="First day (UTC), YYYY-MM-DD[THH:MM].")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (UTC, included), YYYY-MM-DD[THH:MM].")] = None,
+    directory: Annotated[Path | None, typer.Option("--dir", help="Folder of slices (default: the shared data).")]
+    = None,
+    rules: Annotated[bool, typer.Option(help="Run the rules engine after each slice, if installed.")] = True,
+) -> None:
+    """Replay stored GDELT 2.0 slices in time order into the signals (resumes where a previous run stopped)."""
+    from cultrade.monitor.stream import list_slices, replay
+
+    folder = directory or default_slice_dir()
+    t0 = _day(start, "--from") if start else None
+    t1 = _day(end, "--to") if end else None
+    if t1 is not None and end is not None and len(end) <= 10:
+        t1 = t1 + timedelta(days=1)  # a day given for --to includes that day
+    hooks = []
+    hook = rules_hook() if rules else None
+    if hook is not None:
+        hooks.append(hook)
+        console.print("rules: cultrade.monitor.engine.evaluate runs after each slice")
+    else:
+        console.print("rules: " + ("off" if not rules else "the rules engine (cultrade.monitor.engine) is not "
+                                   "installed; computing signals only"))
+    total = len(list_slices(folder, t0, t1))
+    with open_store() as store:
+        bar, advance = _progress_bar(total)
+        with bar:
+            report = replay(store, folder, t0, t1, on_slice=hooks, progress=advance)
+        _report(report, store, t0, t1)
+
+
+@monitor_app.command("watch")
+@handle_errors
+def watch_cmd(
+    directory: Annotated[Path, typer.Argument(help="Folder where new slices appear.")],
+    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 5.0,
+    max_iterations: Annotated[int | None, typer.Option(help="Stop after this many polls (default: run forever).")]
+    = None,
+    rules: Annotated[bool, typer.Option(help="Run the rules engine after each slice, if installed.")] = True,
+) -> None:
+    """Watch a folder for new GDELT 2.0 slices and process each as it arrives (Ctrl-C stops)."""
+    from cultrade.monitor.stream import watch
+
+    hook = rules_hook() if rules else None
+
+    def show(summary: Any) -> None:
+        if summary.status == "processed":
+            console.print(f"{summary.slice_ts:%Y-%m-%d %H:%M} {summary.events:,} events, {summary.new_events:,} new"
+                          f"{' (late)' if summary.late else ''}, {summary.countries} countries, "
+                          f"{summary.seconds * 1000:.0f} ms", highlight=False)
+
+    with open_store() as store:
+        try:
+            report = watch(store, directory, interval=interval, max_iterations=max_iterations,
+                           on_slice=[hook] if hook else [], progress=show)
+        except KeyboardInterrupt:
+            console.print("stopped")
+            return
+        _report(report, store, None, None)
+
+
+@monitor_app.command("signals")
+@handle_errors
+def signals_cmd(
+    country: Annotated[str | None, typer.Option(help="Country: ISO3 code or name.")] = None,
+    metric: Annotated[str | None, typer.Option(help="Metric, e.g. protest, events, tone.")] = None,
+    granularity: Annotated[str, typer.Option(help="day or hour.")] = "day",
+    start: Annotated[str | None, typer.Option("--from", help="From (UTC, included).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="To (UTC, excluded).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print.")] = 60,
+) -> None:
+    """Print stored country signals with their baseline and anomaly score."""
+    from cultrade.countries import get_countries
+    from cultrade.monitor.signals import signals
+
+    if granularity not in ("day", "hour"):
+        raise ConfigError(f"unknown granularity {granularity!r}", hint="use day or hour")
+    iso3 = get_countries().to_iso3(country) if country else None
+    with open_store() as store:
+        df = signals(store, iso3=iso3, metric=metric, granularity=granularity,  # type: ignore[arg-type]
+                     start=start, end=end)
+    if df.empty:
+        console.print("no signals: run `cultrade monitor replay` or `cultrade monitor watch` first")
+        return
+    print_frame(df.drop(columns=["granularity", "updated_at"]), title=f"signals ({granularity})", max_rows=limit)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(monitor_app, name="monitor")
+
+
+__all__ = ["default_slice_dir", "monitor_app", "register", "rules_hook"]

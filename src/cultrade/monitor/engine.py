@@ -1,0 +1,328 @@
+"""The rule engine: evaluate every rule, move alerts through their states, queue notifications.
+
+States: ``inactive`` → ``pending`` (condition met, ``for`` not yet elapsed) →
+``firing`` → ``resolved``; a firing alert whose series has no sample within
+``stale_after`` goes to ``nodata`` (not resolved), and back to ``firing`` or on to
+``resolved`` when data returns. Only firing, resolved and nodata are notified;
+pending never is. A started alert holds while the hysteresis ``exit`` level is
+met; ``keep_firing_for`` delays resolving; ``cooldown`` stops a resolved alert
+from firing again too soon; ``repeat_interval`` re-notifies a firing alert that
+nobody acknowledged.
+
+Silenced or inhibited alerts change state as usual (every transition is in
+``alert_events``) but queue no notification; when the mute ends, the current
+state is notified once (a resolve is sent only if its firing was).
+
+:func:`evaluate` writes the state changes, their events and their outbox rows in
+**one transaction**, so a notification exists if and only if its transition does
+(the transactional outbox); :class:`cultrade.monitor.notify.Dispatcher` delivers them.
+
+>>> from datetime import datetime, timedelta
+>>> from cultrade.monitor.alerts import AlertState
+>>> t0, timing = datetime(2026, 1, 1), Timing(for_=timedelta(minutes=30))
+>>> a = AlertState("fp", "r", {"alertname": "r"})
+>>> [advance(a, Observation(enter=True, hold=True), t0 + timedelta(minutes=m), timing)
+...  for m in (0, 15, 30, 45)]
+[('inactive', None), (None, None), ('pending', 'transition'), (None, None)]
+>>> a.state, a.seq, a.notified_seq
+('firing', 2, 2)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from cultrade.monitor.alerts import (
+    AlertState,
+    Silence,
+    ensure_schema,
+    fingerprint,
+    load_alerts,
+    load_silences,
+    naive_utc,
+    record_event,
+    save_alert,
+    utcnow,
+)
+from cultrade.monitor.rules import Rule, RuleSet, label_matches, rules_for_engine
+from cultrade.monitor.series import KEYS, latest, lookback_start, scan, series_labels, stream_head
+from cultrade.monitor.watchlists import Watchlist, load_watchlists, route
+from cultrade.store import Store
+
+log = logging.getLogger(__name__)
+NOTIFIED_STATES = ("firing", "resolved", "nodata")
+
+
+@dataclass(frozen=True)
+class Timing:
+    for_: timedelta = timedelta(0)
+    keep_firing_for: timedelta = timedelta(0)
+    cooldown: timedelta = timedelta(0)
+    repeat_interval: timedelta = timedelta(0)
+
+    @classmethod
+    def of(cls, rule: Rule) -> Timing:
+        return cls(rule.for_.timedelta, rule.keep_firing_for.timedelta, rule.cooldown.timedelta,
+                   rule.repeat_interval.timedelta)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The latest sample of one series: does it meet the enter level, the exit (hold) level, or is it stale?"""
+
+    enter: bool = False
+    hold: bool = False
+    nodata: bool = False
+    value: float | None = None
+    sample_ts: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One state change (or repeat notification) written by :func:`evaluate`."""
+
+    fingerprint: str
+    rule: str
+    labels: dict[str, str]
+    from_state: str
+    to_state: str
+    seq: int
+    at: datetime
+    value: float | None = None
+    kind: str = "transition"
+    notified: bool = False
+    muted_by: str | None = None
+    receivers: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _move(alert: AlertState, to: str, now: datetime) -> str:
+    before = alert.state
+    alert.state = to
+    alert.seq += 1
+    alert.acked_seq = None
+    if to == "firing":
+        alert.fired_at = now
+    elif to == "resolved":
+        alert.resolved_at = now
+    return before
+
+
+def step(alert: AlertState, obs: Observation, now: datetime, timing: Timing) -> str | None:
+    """Apply one evaluation to ``alert`` (in place); the previous state if it changed, else None."""
+    s = alert.state
+    if obs.value is not None or obs.sample_ts is not None:
+        alert.value, alert.sample_ts = obs.value, obs.sample_ts
+    if obs.nodata:
+        if s == "firing":
+            return _move(alert, "nodata", now)
+        if s == "pending":
+            return _move(alert, "inactive", now)
+        return None
+    active = obs.hold if s in ("pending", "firing") else obs.enter
+    if active:
+        alert.last_active_at = now
+    if s in ("inactive", "resolved", "nodata"):
+        if not active:
+            return _move(alert, "resolved", now) if s == "nodata" else None
+        if s == "nodata":
+            return _move(alert, "firing", now)
+        if s == "resolved" and alert.resolved_at is not None and now - alert.resolved_at < timing.cooldown:
+            return None
+        alert.active_since = now
+        return _move(alert, "firing" if timing.for_ <= timedelta(0) else "pending", now)
+    if s == "pending":
+        if not active:
+            return _move(alert, "inactive", now)
+        if alert.active_since is not None and now - alert.active_since >= timing.for_:
+            return _move(alert, "firing", now)
+        return None
+    # firing
+    if active:
+        return None
+    if alert.last_active_at is not None and now - alert.last_active_at < timing.keep_firing_for:
+        return None
+    return _move(alert, "resolved", now)
+
+
+def due_notification(alert: AlertState, now: datetime, timing: Timing, *, muted: bool = False) -> str | None:
+    """``'transition'`` (notify the current state), ``'repeat'`` or None."""
+    if muted:
+        return None
+    s, sent = alert.state, alert.notified_state
+    if s == "firing":
+        if sent != "firing" or alert.notified_seq < alert.seq:
+            return "transition"
+        if (timing.repeat_interval > timedelta(0) and alert.acked_seq is None and alert.last_notified_at
+                and now - alert.last_notified_at >= timing.repeat_interval):
+            return "repeat"
+    elif s == "nodata" and sent != "nodata":
+        return "transition"
+    elif s == "resolved" and sent in ("firing", "nodata"):
+        return "transition"
+    return None
+
+
+def mark_notified(alert: AlertState, kind: str, now: datetime) -> None:
+    """Record that the current state (or a repeat, which takes a new ``seq``) is being notified."""
+    if kind == "repeat":
+        alert.seq += 1
+    alert.notified_seq, alert.notified_state, alert.last_notified_at = alert.seq, alert.state, now
+
+
+def advance(alert: AlertState, obs: Observation, now: datetime, timing: Timing, *,
+            muted: bool = False) -> tuple[str | None, str | None]:
+    """:func:`step` then :func:`due_notification`: (previous state or None, notification kind or None)."""
+    before = step(alert, obs, now, timing)
+    kind = due_notification(alert, now, timing, muted=muted)
+    if kind:
+        mark_notified(alert, kind, now)
+    return before, kind
+
+
+def alert_labels(rule: Rule, row: Any) -> dict[str, str]:
+    """The label set (identity) of ``rule``'s alert for one series key."""
+    labels = {**rule.labels, **series_labels(rule), "alertname": rule.name, "severity": rule.severity}
+    for key in KEYS[rule.series.kind]:
+        value = str(getattr(row, key))
+        if value:
+            labels[key] = value
+    return labels
+
+
+def _annotations(rule: Rule, alert: AlertState, row: Any | None) -> dict[str, str]:
+    out = {"summary": rule.summary or rule.name, "state": alert.state}
+    if alert.value is not None:
+        out["value"] = f"{alert.value:.6g}"
+    if row is not None:
+        out["sample_value"] = f"{float(row.value):.6g}"
+        if hasattr(row, "band"):
+            out["band"] = str(row.band)
+    if alert.sample_ts is not None:
+        out["sample_time"] = pd.Timestamp(alert.sample_ts).isoformat()
+    return out
+
+
+def _iso(ts: datetime | None) -> str:
+    return "0001-01-01T00:00:00Z" if ts is None else pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def alert_payload(alert: AlertState, annotations: dict[str, str], kind: str, from_state: str) -> dict[str, Any]:
+    """One alert as in an Alertmanager webhook body, plus ``seq``, ``kind`` and ``idempotencyKey``."""
+    return {
+        "status": alert.state, "labels": alert.labels, "annotations": annotations,
+        "startsAt": _iso(alert.fired_at or alert.active_since),
+        "endsAt": _iso(alert.resolved_at if alert.state == "resolved" else None),
+        "generatorURL": f"cultrade://monitor/rules/{alert.rule}", "fingerprint": alert.fingerprint,
+        "seq": alert.seq, "kind": kind, "fromState": from_state,
+        "idempotencyKey": f"{alert.fingerprint}-{alert.seq}",
+    }
+
+
+def _muted_by(alert: AlertState, silences: list[Silence], inhibitors: dict[str, str], now: datetime) -> str | None:
+    ids = [f"silence:{s.id}" for s in silences if s.matches(alert.labels, now)]
+    if alert.fingerprint in inhibitors:
+        ids.append(f"inhibited:{inhibitors[alert.fingerprint]}")
+    return ",".join(ids) or None
+
+
+def inhibited(alerts: list[AlertState], ruleset: RuleSet) -> dict[str, str]:
+    """Fingerprint of each muted target alert -> fingerprint of a firing alert that inhibits it."""
+    out: dict[str, str] = {}
+    for ir in ruleset.inhibit_rules:
+        sources = [a for a in alerts if a.state == "firing" and label_matches(a.labels, ir.source)]
+        for target in alerts:
+            if target.fingerprint in out or not label_matches(target.labels, ir.target):
+                continue
+            for src in sources:
+                if src.fingerprint != target.fingerprint and all(
+                        src.labels.get(k) == target.labels.get(k) for k in ir.equal):
+                    out[target.fingerprint] = src.fingerprint
+                    break
+    return out
+
+
+def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None = None,
+             watchlists: list[Watchlist] | None = None) -> list[Transition]:
+    """Evaluate every enabled rule at ``now`` (naive UTC or aware; default: the clock) and persist the result.
+
+    Returns the transitions and repeat notifications written. Safe to call after
+    every event-stream slice: an unchanged world writes nothing.
+    """
+    now = naive_utc(now) if now is not None else utcnow()
+    ruleset = rules if rules is not None else rules_for_engine()
+    ensure_schema(store)
+    tables = set(store.table_names(include_views=True))
+    stored = load_alerts(store)
+    routes = watchlists if watchlists is not None else load_watchlists(store)
+    silences = load_silences(store, now=now)
+    work: dict[str, tuple[AlertState, Rule, Any, str | None, bool, dict[str, Any]]] = {}
+    for rule in ruleset.active:
+        scanned = scan(store, rule, since=lookback_start(rule, now), until=now, tables=tables)
+        frame = latest(scanned, rule, now, head=stream_head(store, rule, now, tables))
+        timing = Timing.of(rule)
+        seen: set[str] = set()
+        for row in frame.itertuples(index=False):
+            labels = alert_labels(rule, row)
+            fp = fingerprint(labels)
+            seen.add(fp)
+            alert = stored.get(fp)
+            obs = Observation(bool(row.enter), bool(row.hold), bool(row.stale),
+                              None if pd.isna(row.derived) else float(row.derived), pd.Timestamp(row.ts).to_pydatetime())
+            is_new = alert is None
+            if alert is None:
+                if obs.nodata or not obs.enter:
+                    continue
+                alert = AlertState(fp, rule.name, labels, created_at=now)
+            before_row = dict(vars(alert))
+            alert.summary = rule.summary
+            work[fp] = (alert, rule, row, step(alert, obs, now, timing), is_new, before_row)
+        for fp, alert in stored.items():
+            if alert.rule == rule.name and fp not in seen:
+                before_row = dict(vars(alert))
+                work[fp] = (alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row)
+    inhibitors = inhibited([w[0] for w in work.values()], ruleset)
+    out: list[Transition] = []
+    with store.transaction():
+        for fp, (alert, rule, row, before, is_new, before_row) in work.items():
+            timing = Timing.of(rule)
+            muted = _muted_by(alert, silences, inhibitors, now)
+            if before is not None:
+                record_event(store, alert, at=now, from_state=before, muted_by=muted)
+            kind = due_notification(alert, now, timing, muted=muted is not None)
+            receivers: tuple[str, ...] = ()
+            if kind:
+                from cultrade.monitor.notify import enqueue
+
+                sent_from = alert.notified_state or "inactive"
+                mark_notified(alert, kind, now)
+                if kind == "repeat":
+                    record_event(store, alert, at=now, from_state="firing", kind="repeat")
+                receivers = tuple(route(routes, alert.labels))
+                payload = alert_payload(alert, _annotations(rule, alert, row), kind, sent_from)
+                enqueue(store, payload, receivers, group_key=_group_key(alert, ruleset), now=now)
+            if before is not None or kind:
+                out.append(Transition(fp, alert.rule, alert.labels, before or alert.state, alert.state, alert.seq,
+                                      now, alert.value, kind or "transition", bool(kind), muted, receivers))
+            changed = {k for k, v in vars(alert).items() if before_row.get(k) != v}
+            if not timing.keep_firing_for:
+                changed.discard("last_active_at")  # only keep_firing_for reads it
+            if is_new or changed:
+                alert.last_eval_at = now
+                save_alert(store, alert, new=is_new)
+    if out:
+        log.info("monitor: %d alert transition(s) at %s", len(out), now.isoformat())
+    return out
+
+
+def _group_key(alert: AlertState, ruleset: RuleSet) -> str:
+    return json.dumps({k: alert.labels.get(k, "") for k in ruleset.group_by}, sort_keys=True)
+
+
+__all__ = ["NOTIFIED_STATES", "Observation", "Timing", "Transition", "advance", "alert_labels", "alert_payload",
+           "due_notification", "evaluate", "inhibited", "mark_notified", "step"]

@@ -1,0 +1,131 @@
+"""Apache ECharts options (JSON-ready dicts) shared by the dashboard and the reports.
+
+The server builds every option with translated titles, axis names and series
+names; the browser (``static/app.js``) swaps the formatter markers
+(``"fmt:decimal"``, ``"fmt:compact"``, ``"fmt:percent"``, ``"fmt:money"``) for
+``Intl.NumberFormat`` functions in the page's language, registers the world
+map and sets ``window.__chartsReady`` once every chart has finished rendering.
+Animation is off so that the first render (and a PDF print) is final at once.
+
+>>> opt = bars(["Political", "Economic"], [7.25, 5.95], title="Dimensions", max_value=10)
+>>> opt["series"][0]["type"], opt["series"][0]["data"][0]["value"], opt["xAxis"]["max"]
+('bar', 7.25, 10)
+>>> band_color("very high"), band_color("nonsense")
+('#d73027', '#bdbdbd')
+>>> lines([2020, 2021], {"Score": [1.0, float("nan")]})["series"][0]["data"]
+[1.0, None]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Option = dict[str, Any]
+
+BAND_COLORS: dict[str, str] = {
+    "very low": "#1a9850", "low": "#91cf60", "medium": "#fee08b", "high": "#fc8d59", "very high": "#d73027",
+}
+NO_DATA_COLOR = "#bdbdbd"
+PALETTE = ["#2f6db5", "#d9822b", "#3c9a5f", "#b8405e", "#7a5cb0", "#8c6d31", "#4aa3b5", "#e377c2", "#7f7f7f"]
+
+
+def band_color(band: str) -> str:
+    return BAND_COLORS.get(band, NO_DATA_COLOR)
+
+
+def clean(value: Any) -> Any:
+    """NaN and numpy scalars to JSON (None, float, int)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _base(title: str, *, legend: bool = False) -> Option:
+    opt: Option = {
+        "animation": False,
+        "color": PALETTE,
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 600}},
+        "tooltip": {"trigger": "axis", "valueFormatter": "fmt:decimal"},
+        "grid": {"left": 8, "right": 24, "top": 56 if legend else 40, "bottom": 8, "containLabel": True},
+    }
+    if legend:
+        opt["legend"] = {"top": 24, "type": "scroll"}
+    return opt
+
+
+def bars(labels: Sequence[str], values: Sequence[Any], *, title: str = "", colors: Sequence[str] | None = None,
+         max_value: float | None = None, fmt: str = "fmt:decimal", axis_name: str = "") -> Option:
+    """Horizontal bars, first label on top (scores, contributions, exports by domain)."""
+    data = [{"value": clean(v), **({"itemStyle": {"color": colors[i]}} if colors else {})}
+            for i, v in enumerate(values)]
+    opt = _base(title)
+    opt["tooltip"] = {"trigger": "axis", "axisPointer": {"type": "shadow"}, "valueFormatter": fmt}
+    opt["yAxis"] = {"type": "category", "data": list(labels), "inverse": True,
+                    "axisLabel": {"width": 220, "overflow": "truncate"}}
+    opt["xAxis"] = {"type": "value", "name": axis_name, "nameLocation": "end", "axisLabel": {"formatter": fmt}}
+    if max_value is not None:
+        opt["xAxis"]["min"], opt["xAxis"]["max"] = 0, max_value
+    opt["series"] = [{"type": "bar", "data": data, "barMaxWidth": 22,
+                      "label": {"show": True, "position": "right", "formatter": fmt}}]
+    return opt
+
+
+def grouped_bars(labels: Sequence[str], series: Mapping[str, Sequence[Any]], *, title: str = "",
+                 fmt: str = "fmt:compact") -> Option:
+    """Vertical grouped bars: one group per label, one bar per series (exports vs imports by domain)."""
+    opt = _base(title, legend=True)
+    opt["tooltip"] = {"trigger": "axis", "axisPointer": {"type": "shadow"}, "valueFormatter": fmt}
+    opt["xAxis"] = {"type": "category", "data": list(labels), "axisLabel": {"interval": 0, "rotate": 20}}
+    opt["yAxis"] = {"type": "value", "axisLabel": {"formatter": fmt}}
+    opt["series"] = [{"type": "bar", "name": name, "data": [clean(v) for v in vals], "barMaxWidth": 26}
+                     for name, vals in series.items()]
+    return opt
+
+
+def lines(x: Sequence[Any], series: Mapping[str, Sequence[Any]], *, title: str = "", fmt: str = "fmt:decimal",
+          y_max: float | None = None, highlight: str | None = None) -> Option:
+    """One line per series over ``x`` (years); ``highlight`` is drawn thicker (the composite score)."""
+    opt = _base(title, legend=len(series) > 1)
+    opt["tooltip"] = {"trigger": "axis", "valueFormatter": fmt}
+    opt["xAxis"] = {"type": "category", "data": [clean(v) for v in x], "boundaryGap": False}
+    opt["yAxis"] = {"type": "value", "axisLabel": {"formatter": fmt}}
+    if y_max is not None:
+        opt["yAxis"]["min"], opt["yAxis"]["max"] = 0, y_max
+    opt["series"] = [{"type": "line", "name": name, "data": [clean(v) for v in vals], "connectNulls": False,
+                      "showSymbol": len(x) <= 12, "lineStyle": {"width": 3 if name == highlight else 1.5}}
+                     for name, vals in series.items()]
+    return opt
+
+
+def risk_map(data: Sequence[Mapping[str, Any]], *, title: str = "", band_labels: Mapping[str, str],
+             no_data: str = "") -> Option:
+    """A choropleth of risk bands on the registered ``world`` map; each datum has name (ISO3), value, band."""
+    pieces = [{"value": i, "label": band_labels[b], "color": c} for i, b, c in
+              ((i, b, BAND_COLORS[b]) for i, b in enumerate(BAND_COLORS))]
+    return {
+        "animation": False,
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 600}},
+        "tooltip": {"trigger": "item", "formatter": "fmt:map"},
+        "visualMap": {"type": "piecewise", "dimension": 1, "pieces": pieces, "left": 8, "bottom": 8,
+                      "orient": "vertical", "outOfRange": {"color": NO_DATA_COLOR}},
+        "series": [{
+            "type": "map", "map": "world", "nameProperty": "iso3", "roam": True, "zoom": 1.15,
+            "top": 32, "bottom": 0, "itemStyle": {"areaColor": NO_DATA_COLOR, "borderColor": "#ffffff",
+                                                  "borderWidth": 0.5},
+            "emphasis": {"label": {"show": False}, "itemStyle": {"areaColor": "#4a6fa5"}},
+            "select": {"disabled": True},
+            "data": [{"name": d["iso3"], "value": [clean(d.get("score")), d.get("band_pos", -1)],
+                      "label_text": d.get("label", ""), "band_text": d.get("band_text", "")} for d in data],
+        }],
+        "noData": no_data,
+    }
+
+
+__all__ = ["BAND_COLORS", "NO_DATA_COLOR", "Option", "band_color", "bars", "clean", "grouped_bars", "lines",
+           "risk_map"]
