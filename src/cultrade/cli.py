@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cultrade.commands.common import console, handle_errors, print_frame
 from cultrade.commands.common import open_store as _open_store
+from cultrade.commands.alerts import register as register_alerts
 from cultrade.commands.fetch import register as register_fetch
 from cultrade.commands.risk import register as register_risk
 from cultrade.commands.trade import register as register_trade
@@ -33,6 +34,7 @@ app.add_typer(snapshot_app, name="snapshot")
 register_trade(app)
 register_risk(app)
 register_fetch(app)
+register_alerts(app)
 @app.command()
 @handle_errors
 def init(force: Annotated[bool, typer.Option(help="Delete the existing store first.")] = False) -> None:

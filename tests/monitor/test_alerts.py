@@ -241,3 +241,17 @@ class _Shared:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_forecast_rule_reads_the_latest_model_run(store: Store) -> None:
+    store.con.execute("CREATE TABLE forecast_probabilities (iso3 VARCHAR, origin_year INTEGER, target VARCHAR, "
+                      "horizon_years INTEGER, probability DOUBLE, model VARCHAR, created_at TIMESTAMP)")
+    store.con.execute("INSERT INTO forecast_probabilities VALUES "
+                      "('IRN', 2024, 'conflict_onset', 1, 0.10, 'logit', '2025-01-01'),"
+                      "('IRN', 2024, 'conflict_onset', 1, 0.45, 'logit', '2025-02-01'),"
+                      "('NOR', 2024, 'conflict_onset', 1, 0.01, 'logit', '2025-02-01'),"
+                      "('IRN', 2024, 'band_deterioration', 1, 0.90, 'logit', '2025-02-01')")
+    rs = RuleSet(rules=[load_rules().rule("forecast_conflict_onset")])
+    trs = evaluate(store, datetime(2025, 3, 1), rules=rs)
+    assert [(t.labels["iso3"], t.labels["horizon_years"], t.labels["model"], t.to_state, t.value) for t in trs] == [
+        ("IRN", "1", "logit", "firing", 0.45)]

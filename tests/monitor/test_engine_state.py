@@ -121,7 +121,7 @@ def test_exactly_one_notification_per_transition_without_mutes(timing: Timing, s
     sent = [r for r in recs if r.kind]
     assert len({r.seq for r in sent}) == len(sent)  # one per sequence number (idempotency key)
     for r in recs:
-        notifiable = r.before is not None and r.after in ("firing", "nodata") or (
+        notifiable = (r.before is not None and r.after in ("firing", "nodata")) or (
             r.before in ("firing", "nodata") and r.after == "resolved")
         assert (r.kind == "transition") == notifiable
         if r.before is None and r.kind:

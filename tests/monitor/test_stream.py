@@ -334,3 +334,33 @@ def test_real_replay_of_three_days(shared: Path, store: Store) -> None:
 
 
 USA_PROTESTS_0517 = 61  # counted by hand with DuckDB over the 42 slices of 2025-05-17
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_cli_replay_and_signals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cultrade.commands import monitor as cmd
+    from cultrade.settings import get_settings
+
+    monkeypatch.setenv("CULTRADE_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    monkeypatch.setattr(cmd, "rules_hook", lambda: None)  # signals only, whatever else is installed
+    folder = tmp_path / "slices"
+    synthetic_set(folder, days=5, per_day=3)
+    runner = CliRunner()
+    try:
+        out = runner.invoke(cmd.monitor_app, ["replay", "--from", "2025-03-01", "--to", "2025-03-03",
+                                              "--dir", str(folder)])
+        assert out.exit_code == 0, out.output
+        assert "9 processed" in out.output and "not installed; computing signals only" in out.output
+        again = runner.invoke(cmd.monitor_app, ["replay", "--dir", str(folder)])
+        assert "6 processed, 9 skipped" in again.output
+        shown = runner.invoke(cmd.monitor_app, ["signals", "--country", "KEN", "--metric", "protest"])
+        assert shown.exit_code == 0 and "KEN" in shown.output
+        missing = runner.invoke(cmd.monitor_app, ["replay", "--dir", str(tmp_path / "nowhere")])
+        assert missing.exit_code == 2 and "not a folder of GDELT slices" in missing.output
+        watched = runner.invoke(cmd.monitor_app, ["watch", str(folder), "--interval", "0", "--max-iterations", "1"])
+        assert watched.exit_code == 0 and "0 processed" in watched.output
+    finally:
+        get_settings.cache_clear()

@@ -13,6 +13,7 @@ import pytest
 
 from cultrade.errors import SourceFormatError, UnknownCountryError
 from cultrade.sources import get_adapter
+from cultrade.sources.baci import COMPACT
 from cultrade.sources.registry import detect
 from cultrade.store import Store
 from tests.sources.badinput import BadInputCase, check_bad_inputs
@@ -37,7 +38,7 @@ def _flow(store: Store, exporter: str, importer: str, hs6: str, year: int) -> tu
 
 def test_hs17_file_loads_every_row_with_iso3_and_six_digit_codes(shared: Path, store: Store) -> None:
     result = store.ingest(get_adapter("baci"), shared / HS17)
-    assert result.rows == {"baci_flows": 72097}  # every data line of the file
+    assert result.rows == {COMPACT: 72097}  # every data line of the file
     assert result.partition == "HS17-2020"
     assert _flow(store, "AFG", "AGO", "300431", 2020) == (0.198, 0.001)  # line 2
     assert _flow(store, "AFG", "AZE", "251512", 2020) == (27.902, 169.8)  # line 3
@@ -53,7 +54,7 @@ def test_hs17_file_loads_every_row_with_iso3_and_six_digit_codes(shared: Path, s
 def test_hs92_file_with_quotes_and_crlf_loads_beside_hs17(shared: Path, store: Store) -> None:
     store.ingest(get_adapter("baci"), shared / HS17)
     result = store.ingest(get_adapter("baci"), shared / HS92)
-    assert result.rows == {"baci_flows": 71192}
+    assert result.rows == {COMPACT: 71192}
     assert _flow(store, "AFG", "AGO", "382390", 2021) == (52.051, 13.235)
     parts = store.con.execute("SELECT _partition, count(*) FROM baci_flows GROUP BY 1 ORDER BY 1").fetchall()
     assert parts == [("HS17-2020", 72097), ("HS92-2021", 71192)]
@@ -108,7 +109,7 @@ def test_out_of_range_values_name_their_line(tmp_path: Path, store: Store, line:
     with pytest.raises(SourceFormatError, match=message) as err:
         store.ingest(get_adapter("baci"), path)
     assert err.value.row == 6 and err.value.column == column
-    assert "baci_flows" not in store.table_names()
+    assert COMPACT not in store.table_names() and not store.has_table("baci_flows")
 
 
 def test_unknown_code_names_its_line(tmp_path: Path, store: Store) -> None:

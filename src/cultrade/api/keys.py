@@ -52,7 +52,7 @@ _DDL = (
         created_at TIMESTAMP NOT NULL, revoked_at TIMESTAMP, last_used_at TIMESTAMP)""",
     "CREATE SEQUENCE IF NOT EXISTS api_audit_ids",
     f"""CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} (
-        id BIGINT PRIMARY KEY DEFAULT nextval('api_audit_ids'), at TIMESTAMP NOT NULL, key_id VARCHAR,
+        id BIGINT PRIMARY KEY DEFAULT nextval('api_audit_ids'), "at" TIMESTAMP NOT NULL, key_id VARCHAR,
         role VARCHAR, method VARCHAR NOT NULL, path VARCHAR NOT NULL, status INTEGER NOT NULL, detail VARCHAR)""",
 )
 _COLUMNS = ("id", "name", "role", "created_at", "revoked_at", "last_used_at")
@@ -164,7 +164,7 @@ def audit(store: Store, *, method: str, path: str, status: int, key_id: str | No
     """Append one row to ``api_audit`` (call inside the write's transaction when there is one)."""
     text = detail if isinstance(detail, str) or detail is None else json.dumps(detail, default=str,
                                                                                 ensure_ascii=False)
-    store.con.execute(f"INSERT INTO {AUDIT_TABLE} (at, key_id, role, method, path, status, detail) "
+    store.con.execute(f'INSERT INTO {AUDIT_TABLE} ("at", key_id, role, method, path, status, detail) '
                       "VALUES (?, ?, ?, ?, ?, ?, ?)", [_now(), key_id, role, method, path, int(status), text])
 
 

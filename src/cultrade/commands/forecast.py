@@ -42,8 +42,8 @@ def backtest_cmd(
 ) -> None:
     """Rolling-origin backtest: AUC, average precision, Brier (skill), calibration per model and baseline."""
     from cultrade.forecast import backtest, load_data
-    from cultrade.forecast.backtest import METRIC_COLUMNS
     from cultrade.forecast.options import MODELS, check_many
+    from cultrade.forecast.rolling import METRIC_COLUMNS
 
     targets = _targets(target)
     models = check_many("model", model) if model else MODELS

@@ -20,11 +20,11 @@ Methods, leakage precautions and the measured backtest: ``docs/forecast_backtest
 
 from __future__ import annotations
 
-from cultrade.forecast.backtest import BacktestReport, backtest
 from cultrade.forecast.data import ForecastData, load_data
-from cultrade.forecast.features import features, labels
+from cultrade.forecast.design import features, labels
 from cultrade.forecast.options import FORECAST_TABLE, MODELS, TARGETS, ModelName, Target
-from cultrade.forecast.predict import FORECAST_COLUMNS, predict, predict_and_store, stored_forecasts
+from cultrade.forecast.publish import FORECAST_COLUMNS, predict, predict_and_store, stored_forecasts
+from cultrade.forecast.rolling import BacktestReport, backtest
 
 __all__ = [
     "FORECAST_COLUMNS",

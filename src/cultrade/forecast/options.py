@@ -1,7 +1,7 @@
 """Every option of the forecasts as a ``Literal`` type, validated in one place.
 
 :func:`check` is the single gate used by the feature builder, the backtest,
-:func:`~cultrade.forecast.predict.predict_and_store` and the CLI, so a bad
+:func:`~cultrade.forecast.publish.predict_and_store` and the CLI, so a bad
 option always gives the same :class:`~cultrade.errors.ConfigError`.
 
 >>> check("target", "conflict_onset")

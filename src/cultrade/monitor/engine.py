@@ -161,9 +161,7 @@ def due_notification(alert: AlertState, now: datetime, timing: Timing, *, muted:
         if (timing.repeat_interval > timedelta(0) and alert.acked_seq is None and alert.last_notified_at
                 and now - alert.last_notified_at >= timing.repeat_interval):
             return "repeat"
-    elif s == "nodata" and sent != "nodata":
-        return "transition"
-    elif s == "resolved" and sent in ("firing", "nodata"):
+    elif (s == "nodata" and sent != "nodata") or (s == "resolved" and sent in ("firing", "nodata")):
         return "transition"
     return None
 
@@ -267,6 +265,7 @@ def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None
         frame = latest(scanned, rule, now, head=stream_head(store, rule, now, tables))
         timing = Timing.of(rule)
         seen: set[str] = set()
+        row: Any
         for row in frame.itertuples(index=False):
             labels = alert_labels(rule, row)
             fp = fingerprint(labels)

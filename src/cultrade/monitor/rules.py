@@ -19,10 +19,10 @@ naming the file, the rule and the key.
 datetime.timedelta(days=1, seconds=43200)
 >>> check("state", "firing")
 'firing'
->>> load_rules(text="rules: [{name: x, series: {kind: indicator, indicator: pv}, condition: {type: threshold, op: '=', value: 1}}]")
+>>> load_rules(text="rules: [{name: x, series: {kind: fx}, condition: {type: threshold, op: '=', value: 1}}]")
 Traceback (most recent call last):
 ...
-cultrade.errors.ConfigError: <text>: rule 'x', key 'condition.op': Input should be '>', '>=', '<' or '<='. Fix: see the header of cultrade/monitor/rules.yaml for the format
+cultrade.errors.ConfigError: <text>: rule 'x', key 'condition.op': Input should be '>', '>=', '<' or '<='. Fix: see the ...
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import pandas as pd
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
@@ -102,11 +101,6 @@ class Duration:
         """Elapsed-time view (a month counts 30.44 days, a year 365.25)."""
         return timedelta(seconds=self.seconds + self.months * 30.436875 * 86400)
 
-    @property
-    def offset(self) -> pd.DateOffset:
-        """Calendar view, for stepping back from a sample time (``2024-01-01 - 1y = 2023-01-01``)."""
-        return pd.DateOffset(months=self.months, seconds=self.seconds)
-
     def __bool__(self) -> bool:
         return bool(self.months or self.seconds)
 
@@ -120,15 +114,16 @@ def parse_duration(value: object) -> Duration:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return Duration(seconds=float(value), text=f"{value}s")
-    m = _DURATION.match(str(value)) if isinstance(value, str) else None
+    text = value.strip() if isinstance(value, str) else ""
+    m = _DURATION.match(text)
     if not m:
         raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 15m, 24h, 7d, 2w, 1mo, 1y")
     n, unit = float(m.group(1)), m.group(2)
     if unit in ("mo", "y"):
         if n != int(n):
             raise ValueError(f"{value!r}: months and years must be whole numbers")
-        return Duration(months=int(n) * (12 if unit == "y" else 1), text=value.strip())
-    return Duration(seconds=n * _SECONDS[unit], text=value.strip())
+        return Duration(months=int(n) * (12 if unit == "y" else 1), text=text)
+    return Duration(seconds=n * _SECONDS[unit], text=text)
 
 
 DurationField = Annotated[Duration, BeforeValidator(parse_duration)]
@@ -313,8 +308,8 @@ def load_rules(path: str | Path | None = None, *, mode: str = "merge", text: str
                shipped: bool = True) -> RuleSet:
     """The shipped rules, with ``path`` (or YAML ``text``) merged on top or (``mode="replace"``) alone.
 
-    Merging: ``defaults`` and ``group_by`` of the user file win; rules and inhibit
-    rules merge by ``name`` (a user rule replaces the shipped one of that name;
+    Merging: ``defaults`` merge key by key (the user's win) and fill the keys every
+    rule leaves out; ``group_by`` of the user file wins; rules and inhibit rules merge by ``name`` (a user rule replaces the shipped one of that name;
     ``{name: x, enabled: false}`` switches a shipped rule off).
     """
     check("mode", mode)
@@ -335,7 +330,7 @@ def load_rules(path: str | Path | None = None, *, mode: str = "merge", text: str
             if set(item) <= {"name", "enabled", "_where"} and name in rules:
                 rules[name] = {**rules[name], "enabled": item.get("enabled", True)}
             else:
-                rules[name] = {**layer_defaults, **item}
+                rules[name] = item
         defaults.update(layer_defaults)
         inhibit.update(_items(raw, "inhibit_rules", where))
         group_by = raw.get("group_by", group_by)
@@ -343,7 +338,7 @@ def load_rules(path: str | Path | None = None, *, mode: str = "merge", text: str
     for name, item in rules.items():
         where = item.pop("_where")
         try:
-            built.append(Rule.model_validate(item))
+            built.append(Rule.model_validate({**defaults, **item}))
         except ValidationError as exc:
             raise _err(where, f"rule {name!r}", exc) from None
     inhibits: list[InhibitRule] = []

@@ -80,8 +80,8 @@ def conflict_history(conflict: np.ndarray, neighbours: np.ndarray) -> dict[str, 
         since[t] = np.where(covered, np.where(np.isnan(last), YEARS_SINCE_CAP,
                                               np.minimum(t - np.nan_to_num(last), YEARS_SINCE_CAP)), np.nan)
     filled = np.nan_to_num(any_c)
-    recent = sum(_lag(filled, k) for k in range(1, RECENT_YEARS + 1))
-    years10 = filled + sum(_lag(filled, k) for k in range(1, 10))
+    recent = np.nansum([_lag(filled, k) for k in range(1, RECENT_YEARS + 1)], axis=0)
+    years10 = np.nansum([_lag(filled, k) for k in range(10)], axis=0)
     nb = filled @ neighbours.T.astype(float)
     nan = np.isnan(any_c)
     return {
@@ -161,14 +161,17 @@ def _gap(idx: RiskIndex, t: int) -> np.ndarray:
 
 def features(data: ForecastData, as_of: int) -> pd.DataFrame:
     """All features of the scored country-years <= ``as_of``; row t uses data of years <= t only."""
-    key = ("features",)
-    if key not in data._cache:
-        rows = pd.concat([index_features(data, y) for y in range(data.first_year, data.last_year + 1)],
-                         ignore_index=True)
-        frame = rows.merge(raw_features(data), on=_ID, how="left")
-        data._cache[key] = frame[frame["score"].notna()].reset_index(drop=True)
-    out: pd.DataFrame = data._cache[key]
-    return out[out["year"] <= int(as_of)].reset_index(drop=True)
+    parts = []
+    for year in range(data.first_year, min(int(as_of), data.last_year) + 1):
+        key = ("features", year)
+        if key not in data._cache:
+            raw = raw_features(data)
+            rows = index_features(data, year).merge(raw[raw["year"] == year], on=_ID, how="left")
+            data._cache[key] = rows[rows["score"].notna()]
+        parts.append(data._cache[key])
+    if not parts:
+        return index_features(data, data.first_year).iloc[:0]
+    return pd.concat(parts, ignore_index=True)
 
 
 def onset_labels(conflict: np.ndarray, horizon: int = 1) -> np.ndarray:

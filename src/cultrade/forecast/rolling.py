@@ -1,7 +1,7 @@
 """Rolling-origin backtests: for each origin year o, train on what was known at o, forecast o + h.
 
 At origin o the features of every country-year t <= o come from data of years <= o
-(:func:`~cultrade.forecast.features.features`). Training rows are the years t whose label year
+(:func:`~cultrade.forecast.design.features`). Training rows are the years t whose label year
 t + h is <= o; the test rows are the countries scored at o, labelled at o + h. Band labels are
 first-release labels (the pair t, t + h read from the index as of t + h), the same definition for
 training and test. So no training label comes from the test target year o + h or later.
@@ -26,7 +26,7 @@ import pandas as pd
 from cultrade.errors import ConfigError
 from cultrade.forecast import metrics
 from cultrade.forecast.data import ForecastData, load_data
-from cultrade.forecast.features import PERSISTENCE_FLAG, feature_columns, features, labels
+from cultrade.forecast.design import PERSISTENCE_FLAG, feature_columns, features, labels
 from cultrade.forecast.models import fit_predict
 from cultrade.forecast.options import MODELS, Binning, Target, check, check_horizon, check_many
 from cultrade.store import Store
@@ -49,8 +49,9 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
-def _summary(model: str, y: pd.Series, p: pd.Series, ref: np.ndarray | None) -> dict[str, float]:
-    out = metrics.summary(y, p, ref)
+def _summary(model: str, y: pd.Series, p: pd.Series, ref: np.ndarray | None) -> dict[str, Any]:
+    out: dict[str, Any] = metrics.summary(y, p, ref)
+    out["n"], out["events"] = int(out["n"]), int(out["events"])
     if model == "climatology":
         out["slope"] = float("nan")  # its forecasts differ only between origins: a slope means nothing
     return out
@@ -147,6 +148,22 @@ class BacktestReport:
         return "\n".join(out).rstrip() + "\n"
 
 
+def split(data: ForecastData, target: Target, horizon: int, origin: int, *,
+          feats: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) for one origin: train rows have label year <= origin, test rows are the origin year.
+
+    The test labels (year origin + horizon) are attached for scoring only; for onset, test rows
+    in conflict at the origin are not in the risk set and have no label, so they drop out.
+    """
+    feats = features(data, origin) if feats is None else feats
+    truth = labels(data, target, horizon)
+    test = feats[feats["year"] == origin].merge(truth[truth["year"] == origin], on=["iso3", "year"])
+    train = feats.merge(labels(data, target, horizon, as_of=origin), on=["iso3", "year"])
+    if not train.empty and int(train["label_year"].max()) > origin:  # guard: never train on the test years
+        raise AssertionError(f"training label year {train['label_year'].max()} after origin {origin}")
+    return train, test
+
+
 def backtest(source: Store | ForecastData, target: Target = "conflict_onset", *,
              origins: Iterable[int] = DEFAULT_ORIGINS, horizons: Sequence[int] = (1,),
              models: Sequence[str] = MODELS, seed: int = 0, home: str = "CHN",
@@ -162,7 +179,6 @@ def backtest(source: Store | ForecastData, target: Target = "conflict_onset", *,
         raise ConfigError("no origin year given", hint="e.g. origins=range(2008, 2023)")
     start = time.perf_counter()
     data = source if isinstance(source, ForecastData) else load_data(source, home, domain)
-    final = {h: labels(data, target, h) for h in hs}
     preds, folds, notes = [], [], []
     flag = PERSISTENCE_FLAG[target]
     for o in years:
@@ -171,9 +187,7 @@ def backtest(source: Store | ForecastData, target: Target = "conflict_onset", *,
             continue
         feats = features(data, o)
         for h in hs:
-            truth = final[h][final[h]["year"] == o]
-            test = feats[feats["year"] == o].merge(truth, on=["iso3", "year"])
-            train = feats.merge(labels(data, target, h, as_of=o), on=["iso3", "year"])
+            train, test = split(data, target, h, o, feats=feats)
             if test.empty or train["y"].nunique() < 2:
                 notes.append(f"origin {o}, horizon {h} skipped: "
                              + ("no labelled test row (target year beyond the data)" if test.empty
@@ -197,4 +211,4 @@ def backtest(source: Store | ForecastData, target: Target = "conflict_onset", *,
                           time.perf_counter() - start, notes)
 
 
-__all__ = ["DEFAULT_ORIGINS", "METRIC_COLUMNS", "BacktestReport", "backtest", "markdown_table"]
+__all__ = ["DEFAULT_ORIGINS", "METRIC_COLUMNS", "BacktestReport", "backtest", "markdown_table", "split"]

@@ -30,7 +30,7 @@ import pandas as pd
 
 from cultrade.errors import ConfigError
 from cultrade.forecast.data import ForecastData, load_data
-from cultrade.forecast.features import PERSISTENCE_FLAG, feature_columns, features, labels
+from cultrade.forecast.design import PERSISTENCE_FLAG, feature_columns, features, labels
 from cultrade.forecast.models import fit_predict
 from cultrade.forecast.options import FORECAST_TABLE, LEARNED, TARGETS, check_horizon, check_many
 from cultrade.store import Provenance, Store

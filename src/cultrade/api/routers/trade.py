@@ -1,0 +1,57 @@
+"""Cultural trade profiles and the cultural classification of HS codes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from cultrade.api.auth import api_state, viewer
+from cultrade.api.routers.common import errors
+from cultrade.api.schemas import CulturalCodeOut, DomainOut, TradeProfileOut
+from cultrade.api.service import records
+from cultrade.api.state import ApiState
+from cultrade.classification import DOMAINS, classify
+from cultrade.countries import get_countries
+from cultrade.trade.profile import TradeProfile, trade_profile
+
+router = APIRouter(dependencies=[Depends(viewer)])
+State = Annotated[ApiState, Depends(api_state)]
+SchemeName = Literal["unctad", "unesco"]
+
+
+@router.get("/trade/profile/{iso3}", response_model=TradeProfileOut, tags=["trade"], responses=errors(404, 503))
+def profile(iso3: str, state: State, year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+            domain: Annotated[str | None, Query(max_length=60, description="A domain of the scheme.")] = None,
+            scheme: SchemeName = "unctad", top_n: Annotated[int, Query(ge=1, le=50)] = 5,
+            charts: Annotated[bool, Query(description="Add Vega-Lite chart specs.")] = False) -> TradeProfileOut:
+    """A country's cultural trade: exports, imports, balance, world share, RCA, partners, concentration."""
+    code = get_countries().to_iso3(iso3.strip().upper(), "iso3")
+
+    def build() -> TradeProfile:
+        return trade_profile(state.store, code, year=year, domain=domain, scheme=scheme, top_n=top_n)
+
+    p = state.cached("trade_profile", (code, year, domain, scheme, top_n), build, size=32)
+    return TradeProfileOut(iso3=p.iso3, year=int(p.year), scheme=p.scheme, domain=p.domain, source=p.source,
+                           notes=list(p.notes), tables=_tables(p), charts=p.chart_specs() if charts else None)
+
+
+def _tables(p: TradeProfile) -> dict[str, list[dict[str, object]]]:
+    return {name: records(frame) for name, frame in p.frames().items()}
+
+
+@router.get("/classification/domains", response_model=list[DomainOut], tags=["classification"],
+            responses=errors())
+def domains(scheme: SchemeName | None = None) -> list[DomainOut]:
+    """Cultural domains (UNESCO FCS 2009) and creative-goods groups (UNCTAD), in English and Chinese."""
+    return [DomainOut(**d.__dict__) for s, doms in DOMAINS.items() if scheme in (None, s) for d in doms.values()]
+
+
+@router.get("/classification/hs/{code}", response_model=list[CulturalCodeOut], tags=["classification"],
+            responses=errors())
+def hs_lookup(code: Annotated[str, "HS6 code or HS4 heading"],
+              edition: Annotated[Literal["HS17", "HS22"], Query()] = "HS17",
+              scheme: Literal["all", "unctad", "unesco"] = "all") -> list[CulturalCodeOut]:
+    """The cultural mappings of an HS code (empty when it is not cultural); a 4-digit heading gives all its subheadings."""
+    return [CulturalCodeOut(**{**c.__dict__, "source_codes": list(c.source_codes)})
+            for c in classify(code, edition, scheme)]

@@ -1,0 +1,355 @@
+"""Request and response models of the REST API (they make the OpenAPI schema).
+
+>>> Page[CountryOut](items=[], total=0, limit=10, offset=0).model_dump()
+{'items': [], 'total': 0, 'limit': 10, 'offset': 0}
+>>> SilenceIn(matchers=["iso3=IRN"], reason="known", duration_hours=2).duration_hours
+2.0
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+Severity = Literal["info", "warning", "critical"]
+AlertStateName = Literal["inactive", "pending", "firing", "resolved", "nodata"]
+RoleName = Literal["viewer", "analyst", "admin"]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer."""
+
+    error: str = Field(description="Error class, e.g. NotFoundError, ValidationError, ConfigError.")
+    message: str
+    path: str | None = Field(description="The file a library error points at, else the request path.")
+    row: int | None = None
+    column: str | None = Field(default=None, description="Column of a file, or the invalid parameter.")
+    hint: str | None = Field(default=None, description="How to fix it.")
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list: ``items`` from ``offset``, at most ``limit``, out of ``total``."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    version: str
+
+
+class WhoAmI(BaseModel):
+    id: str
+    name: str
+    role: RoleName
+
+
+class SessionIn(BaseModel):
+    key: str = Field(min_length=1, max_length=200, description="An API key.")
+
+
+# -- countries and indicators ---------------------------------------------------------------
+class CountryOut(BaseModel):
+    iso3: str
+    iso2: str
+    m49: str
+    name: str
+    name_zh: str
+    region: str
+    income: str
+    historical: bool
+
+
+class SourceOut(BaseModel):
+    source: str
+    licence: str | None = None
+    publisher: str | None = None
+    vintage: str | None = None
+    files: int
+    rows: int
+    indicators: int | None = None
+    countries: int | None = None
+    first_year: int | None = None
+    last_year: int | None = None
+
+
+class IndicatorOut(BaseModel):
+    source: str
+    indicator: str
+    countries: int
+    first_year: int | None
+    last_year: int | None
+    rows: int
+
+
+class IndicatorValue(BaseModel):
+    source: str
+    iso3: str
+    year: int
+    indicator: str
+    value: float | None
+
+
+# -- risk -----------------------------------------------------------------------------------
+class RankInterval(BaseModel):
+    """Monte Carlo rank interval (weights ±25 %, every normalisation and aggregation)."""
+
+    level: float = Field(description="Interval level, e.g. 0.9 for the 5th-95th percentile.")
+    draws: int
+    rank_median: float | None
+    rank_lo: int | None
+    rank_hi: int | None
+    rank_width: float | None
+    score_median: float | None
+    score_lo: float | None
+    score_hi: float | None
+
+
+class RiskScore(BaseModel):
+    iso3: str
+    name: str
+    year: int
+    score: float | None = Field(description="0-10, 10 = highest risk; null when data are insufficient.")
+    band: str
+    outlook: str
+    trend: float | None
+    rank: int | None = Field(description="1 = highest risk among the countries scored that year.")
+    coverage: float | None
+    insufficient: bool
+    overrides: bool
+    dimensions: dict[str, float | None]
+    interval: RankInterval | None = None
+
+
+class RiskPage(Page[RiskScore]):
+    home: str
+    domain: str
+    year: int
+
+
+class ExplanationOut(BaseModel):
+    iso3: str
+    name: str
+    year: int
+    home: str
+    domain: str
+    score: float | None
+    band: str
+    outlook: str
+    trend: float | None
+    rank: float | None
+    insufficient: bool
+    coverage: dict[str, float | None]
+    dimensions: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
+    overrides: list[dict[str, Any]]
+    notes: list[str]
+    previous_year: int | None
+    previous_score: float | None
+
+
+class OverrideIn(BaseModel):
+    iso3: str = Field(min_length=3, max_length=3)
+    year: int = Field(ge=1900, le=2100)
+    target: str = Field(min_length=1, description="An indicator or dimension id of the framework.")
+    value: float = Field(ge=0, le=10, description="New value on the 0-10 risk scale.")
+    reason: str = Field(min_length=1, max_length=2000)
+    home: str = Field(default="CHN", min_length=3, max_length=3)
+    domain: str = "general"
+
+
+class OverrideOut(BaseModel):
+    override_id: str
+    iso3: str
+    year: int
+    kind: str
+    target: str
+    value: float
+    old_value: float | None
+    author: str
+    reason: str
+    created_at: datetime
+    active: bool
+    home: str
+    domain: str
+
+
+# -- trade ----------------------------------------------------------------------------------
+class TradeProfileOut(BaseModel):
+    iso3: str
+    year: int
+    scheme: str
+    domain: str | None
+    source: str = Field(description="baci (bilateral flows) or ots (exports by HS4).")
+    notes: list[str]
+    tables: dict[str, list[dict[str, Any]]]
+    charts: dict[str, dict[str, Any]] | None = Field(default=None, description="Vega-Lite specs, data inline.")
+
+
+class CulturalCodeOut(BaseModel):
+    hs_edition: str
+    hs_code: str
+    description: str
+    scheme: str
+    domain: str
+    domain_label: str
+    domain_label_zh: str
+    category: str
+    role: str
+    medium: str
+    basis: str
+    note: str
+    partial: bool
+    source_codes: list[str]
+
+
+class DomainOut(BaseModel):
+    scheme: str
+    code: str
+    label_en: str
+    label_zh: str
+
+
+# -- monitoring -----------------------------------------------------------------------------
+class SignalOut(BaseModel):
+    iso3: str
+    granularity: str
+    ts: datetime
+    metric: str
+    value: float | None
+    baseline: float | None = None
+    mad: float | None = None
+    anomaly: float | None = None
+
+
+class AlertOut(BaseModel):
+    id: str
+    rule: str
+    iso3: str | None
+    severity: str | None
+    state: str
+    value: float | None
+    sample_ts: datetime | None
+    since: datetime | None
+    resolved_at: datetime | None
+    acked_by: str | None
+    acked_at: datetime | None
+    labels: dict[str, str]
+
+
+class AlertDetail(BaseModel):
+    id: str
+    rule: str
+    labels: dict[str, str]
+    state: str
+    seq: int
+    value: float | None
+    summary: str
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    acked_seq: int | None
+    events: list[dict[str, Any]]
+    silenced_by: list[str]
+
+
+class AckIn(BaseModel):
+    comment: str = Field(default="", max_length=2000)
+
+
+class SilenceIn(BaseModel):
+    matchers: list[str] = Field(min_length=1, max_length=20, description="label=value, label!=value, label=~re")
+    reason: str = Field(min_length=1, max_length=2000)
+    duration_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+
+
+class AlertSilenceIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    duration_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+    matchers: list[str] | None = Field(default=None, description="Default: alertname and iso3 of the alert.")
+
+
+class SilenceOut(BaseModel):
+    id: str
+    matchers: list[str]
+    author: str
+    reason: str
+    starts_at: datetime
+    ends_at: datetime
+    active: bool
+
+
+class UnsilenceOut(BaseModel):
+    expired: list[str]
+
+
+class WatchlistIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enterprise: str = Field(min_length=1, max_length=200)
+    countries: list[str] = Field(default_factory=list, max_length=300)
+    domains: list[str] = Field(default_factory=list, max_length=50)
+    min_severity: Severity = "warning"
+    receivers: list[str] = Field(default_factory=lambda: ["log"], min_length=1, max_length=20)
+
+
+class WatchlistOut(BaseModel):
+    id: str
+    enterprise: str
+    countries: list[str]
+    domains: list[str]
+    min_severity: str
+    receivers: list[str]
+    created_at: datetime | None
+
+
+class RuleOut(BaseModel):
+    name: str
+    enabled: bool
+    summary: str
+    severity: str
+    kind: str
+    condition: str
+    definition: dict[str, Any] = Field(description="The rule as written in rules.yaml (durations as text).")
+
+
+class RulePatch(BaseModel):
+    enabled: bool
+
+
+# -- keys and audit -------------------------------------------------------------------------
+class KeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: RoleName = "viewer"
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The secret, shown once: store it now.")
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    key_id: str | None
+    role: str | None
+    method: str
+    path: str
+    status: int
+    detail: str | None
+
+
+__all__ = [name for name in dir() if name[0].isupper() and name not in {"Any", "Generic", "Literal", "TypeVar",
+                                                                         "BaseModel", "ConfigDict", "Field", "T"}]

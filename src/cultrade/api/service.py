@@ -1,0 +1,158 @@
+"""Library functions the API needs and the packages do not have yet: store queries behind thin routes.
+
+>>> frame = list_countries(region="East Asia & Pacific", q="china")
+>>> frame["iso3"].tolist()
+['CHN']
+>>> page(frame, limit=10, offset=0)[1]
+1
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from cultrade.api.errors import NotFoundError
+from cultrade.countries import get_countries
+from cultrade.errors import StoreError
+from cultrade.monitor.alerts import AlertState, Silence, list_alerts, load_alerts, load_silences
+from cultrade.sources.loading import summarise
+from cultrade.store import INDICATOR_VIEW, Store
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN/NaT → None, timestamps → ISO 8601, numpy scalars → Python."""
+    if df.empty:
+        return []
+    out: list[dict[str, Any]] = json.loads(df.to_json(orient="records", date_format="iso", date_unit="s"))
+    return out
+
+
+def page(df: pd.DataFrame, limit: int, offset: int) -> tuple[pd.DataFrame, int]:
+    """Rows ``offset .. offset+limit`` of ``df`` and the total row count."""
+    return df.iloc[offset:offset + limit], len(df)
+
+
+# -- countries ---------------------------------------------------------------------------------
+def list_countries(*, region: str | None = None, income: str | None = None, q: str | None = None,
+                   include_historical: bool = False) -> pd.DataFrame:
+    """The country reference (iso3, iso2, m49, name, name_zh, region, income, historical), filtered."""
+    t = get_countries().table.reset_index(drop=True)
+    t = t[["iso3", "iso2", "m49", "name", "name_zh", "region", "income", "historical"]]
+    if not include_historical:
+        t = t[~t["historical"]]
+    if region:
+        t = t[t["region"].str.casefold() == region.casefold()]
+    if income:
+        t = t[t["income"].str.casefold() == income.casefold()]
+    if q:
+        needle = q.casefold()
+        t = t[t["name"].str.casefold().str.contains(needle, regex=False)
+              | t["name_zh"].str.contains(q, regex=False) | (t["iso3"] == q.upper())]
+    return t.sort_values("iso3").reset_index(drop=True)
+
+
+# -- indicators --------------------------------------------------------------------------------
+def _indicators(store: Store) -> ibis.Table:
+    if not store.has_table(INDICATOR_VIEW):
+        raise StoreError("no indicators are loaded", hint="run `cultrade init` to load the bundled snapshot")
+    return store.table(INDICATOR_VIEW)
+
+
+def sources_overview(store: Store) -> pd.DataFrame:
+    """One row per loaded source: licence, publisher, vintage, files, rows, and indicator coverage."""
+    s = summarise(store)
+    cols = ["source", "licence", "publisher", "vintage", "files", "rows", "indicators", "countries", "first_year",
+            "last_year"]
+    if s.catalog.empty:
+        return pd.DataFrame(columns=cols)
+    cat = (s.catalog.groupby("source", as_index=False)
+           .agg(licence=("licence", "first"), publisher=("publisher", "first"), vintage=("vintage", "max"),
+                files=("partition", "count"), rows=("rows", "sum")))
+    cov = s.indicator_coverage.drop(columns=["rows"], errors="ignore")
+    out = cat.merge(cov, on="source", how="left")
+    for c in cols:
+        if c not in out.columns:
+            out[c] = None
+    return out[cols].sort_values("source").reset_index(drop=True)
+
+
+def list_indicators(store: Store, *, source: str | None = None, q: str | None = None) -> pd.DataFrame:
+    """Every (source, indicator) in the ``indicators`` view with its country and year coverage."""
+    t = _indicators(store)
+    if source:
+        t = t.filter(t.source == source)
+    if q:
+        t = t.filter(t.indicator.lower().contains(q.lower()))
+    agg = t.group_by(["source", "indicator"]).aggregate(
+        countries=t.iso3.nunique(), first_year=t.year.min(), last_year=t.year.max(), rows=t.count())
+    return agg.order_by(["source", "indicator"]).execute()
+
+
+def indicator_values(store: Store, *, iso3: Sequence[str] = (), indicator: Sequence[str] = (),
+                     source: str | None = None, year_from: int | None = None, year_to: int | None = None,
+                     limit: int = 100, offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """A page of indicator values (source, iso3, year, indicator, value) and the number of matching rows."""
+    t = _indicators(store)
+    if iso3:
+        t = t.filter(t.iso3.isin([c.upper() for c in iso3]))
+    if indicator:
+        t = t.filter(t.indicator.isin(list(indicator)))
+    if source:
+        t = t.filter(t.source == source)
+    if year_from is not None:
+        t = t.filter(t.year >= year_from)
+    if year_to is not None:
+        t = t.filter(t.year <= year_to)
+    total = int(t.count().execute())
+    rows = t.order_by(["source", "indicator", "iso3", "year"]).limit(limit, offset=offset).execute()
+    return rows, total
+
+
+# -- alerts ------------------------------------------------------------------------------------
+def alerts_table(store: Store, *, state: str | None = None, country: str | None = None,
+                 severity: str | None = None, rule: str | None = None,
+                 include_inactive: bool = False) -> pd.DataFrame:
+    """:func:`cultrade.monitor.alerts.list_alerts` with severity and rule filters, labels parsed."""
+    df = list_alerts(store, state=state, country=country, include_inactive=include_inactive)
+    if severity:
+        df = df[df["severity"] == severity]
+    if rule:
+        df = df[df["rule"] == rule]
+    df = df.assign(labels=df["labels"].map(json.loads)) if not df.empty else df
+    return df.reset_index(drop=True)
+
+
+def get_alert(store: Store, ident: str) -> AlertState:
+    """The alert with this id (fingerprint, or a unique prefix of at least 6 characters); else 404."""
+    ident = ident.lower()
+    alerts = load_alerts(store)
+    if ident in alerts:
+        return alerts[ident]
+    hits = [a for fp, a in alerts.items() if len(ident) >= 6 and fp.startswith(ident)]
+    if len(hits) != 1:
+        raise NotFoundError(f"no alert with id {ident!r}", hint="use an id from GET /api/v1/alerts")
+    return hits[0]
+
+
+def alert_silences(store: Store, alert: AlertState) -> list[Silence]:
+    """The active silences that mute ``alert`` now."""
+    from cultrade.monitor.alerts import utcnow
+
+    now = utcnow()
+    return [s for s in load_silences(store, now=now) if s.matches(alert.labels, now)]
+
+
+def get_silence(store: Store, silence_id: str) -> Silence:
+    for s in load_silences(store, include_expired=True):
+        if s.id == silence_id:
+            return s
+    raise NotFoundError(f"no silence with id {silence_id!r}", hint="use an id from GET /api/v1/silences")
+
+
+__all__ = ["alert_silences", "alerts_table", "get_alert", "get_silence", "indicator_values", "list_countries",
+           "list_indicators", "page", "records", "sources_overview"]

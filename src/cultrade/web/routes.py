@@ -1,0 +1,319 @@
+"""The dashboard's routes: server-rendered pages (Jinja2) with the chart data embedded as JSON.
+
+Pages: ``/`` (world risk map), ``/country/{iso3}``, ``/alerts``, ``/trade/{iso3}``, ``/login``.
+JSON for the live alerts page: ``/ui/alerts.json``; with no REST API in the
+process, ``/ui/alerts/{id}/ack`` and ``/ui/silences`` stand in for the API's
+acknowledge and silence calls (the page asks the server which to use).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cultrade.countries import get_countries
+from cultrade.errors import ConfigError, CultradeError, UnknownCountryError
+from cultrade.web import monitor_data, risk_data, trade_data
+from cultrade.web.backend import KEY_COOKIE, Backend, User, backend, presented
+from cultrade.web.i18n import LANG_COOKIE, LANGUAGES, Translator, check_language, negotiate
+
+ASSET_VERSION = "1"
+UI_HEADER = "x-cultrade-ui"
+API_SESSION = "/api/v1/session"
+API_ACK = "/api/v1/alerts/{id}/ack"
+API_SILENCES = "/api/v1/silences"
+
+env = Environment(loader=PackageLoader("cultrade.web", "templates"), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def _has_route(request: Request, path: str, method: str) -> bool:
+    for route in request.app.router.routes:
+        if getattr(route, "path", None) == path and method in (getattr(route, "methods", None) or ()):
+            return True
+    return False
+
+
+def translator(request: Request) -> Translator:
+    lang = negotiate(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                     request.headers.get("accept-language"))
+    return Translator(lang)
+
+
+def current_user(request: Request, be: Backend) -> User | None:
+    key = presented(request.headers, request.cookies)
+    return be.check(key) if key else None
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    return value if value and value.startswith("/") and not value.startswith("//") else "/"
+
+
+def _perspective(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    home = (q.get("home") or "CHN").upper()
+    if home not in get_countries().table.index:
+        home = "CHN"
+    year = q.get("year")
+    return {"home": home, "domain": q.get("domain") or "general",
+            "year": int(year) if year and year.isdigit() else None}
+
+
+def render(request: Request, name: str, t: Translator, user: User | None, **ctx: Any) -> HTMLResponse:
+    started = getattr(request.state, "web_started", time.perf_counter())
+    query = dict(request.query_params)
+    switch = {}
+    for lang in LANGUAGES:
+        q = {**query, "lang": lang}
+        switch[lang] = f"/lang/{lang}?next={quote(request.url.path + '?' + urlencode(q), safe='')}"
+    page = {"lang": t.lang, "messages": t.js_messages(), "user": user.name if user else None,
+            "can_write": bool(user and user.can("analyst"))}
+    page.update(ctx.pop("page", {}))
+    html = env.get_template(name).render(
+        _=t, t=t, lang=t.lang, html_lang=t.html_lang, user=user, switch=switch, v=ASSET_VERSION,
+        path=request.url.path, page_json=page, query=query, **ctx)
+    resp = HTMLResponse(html)
+    resp.headers["Server-Timing"] = f"render;dur={(time.perf_counter() - started) * 1000:.1f}"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _countries(t: Translator) -> list[dict[str, str]]:
+    c = get_countries()
+    return sorted(({"iso3": i, "name": t.country(i)} for i in c.codes()), key=lambda r: r["name"])
+
+
+def _error_page(request: Request, t: Translator, user: User | None, exc: CultradeError, status: int) -> HTMLResponse:
+    resp = render(request, "error.html", t, user, message=str(exc), nav="")
+    resp.status_code = status
+    return resp
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+    t = translator(request)
+    return render(request, "login.html", t, None, next=_safe_next(next), error=error, nav="login",
+                  page={"session_url": API_SESSION if _has_route(request, API_SESSION, "POST") else None})
+
+
+@router.post("/login")
+async def login_submit(request: Request) -> Response:
+    """Form login: check the key and set the same HttpOnly cookie the API's ``POST /api/v1/session`` sets."""
+    form = await request.form()
+    key = str(form.get("key") or "").strip()
+    target = _safe_next(str(form.get("next") or "/"))
+    be = backend(request.app.state)
+    user = be.check(key) if key else None
+    if user is None:
+        return RedirectResponse(f"/login?error=1&next={quote(target, safe='')}", status_code=303)
+    resp = RedirectResponse(target, status_code=303)
+    resp.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict", max_age=8 * 3600, path="/")
+    return resp
+
+
+@router.get("/logout")
+def logout() -> Response:
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(KEY_COOKIE, path="/")
+    return resp
+
+
+@router.get("/lang/{code}")
+def set_language(code: str, next: str = "/") -> Response:
+    try:
+        lang = check_language(code)
+    except ConfigError:
+        lang = "en"
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return resp
+
+
+@router.get("/", response_class=HTMLResponse)
+def map_page(request: Request) -> Response:
+    t, be = translator(request), backend(request.app.state)
+    user = current_user(request, be)
+    if user is None:
+        return _login_redirect(request)
+    p = _perspective(request)
+    try:
+        with be.lock:
+            ctx = risk_data.map_context(be.store, t, p["home"], p["domain"], p["year"])
+    except CultradeError as exc:
+        return _error_page(request, t, user, exc, 422)
+    return render(request, "map.html", t, user, nav="map", p=p, m=ctx, countries=_countries(t),
+                  domains=risk_data.domain_options(t),
+                  page={"charts": {"map": ctx["option"]}, "perspective": p,
+                        "topology": "/static/vendor/countries-110m.json", "m49": _m49()})
+
+
+def _m49() -> dict[str, str]:
+    table = get_countries().table
+    return {str(int(m)).zfill(3): str(i) for i, m in zip(table["iso3"], table["m49"], strict=True) if m}
+
+
+@router.get("/country/{iso3}", response_class=HTMLResponse)
+def country_page(request: Request, iso3: str) -> Response:
+    t, be = translator(request), backend(request.app.state)
+    user = current_user(request, be)
+    if user is None:
+        return _login_redirect(request)
+    p = _perspective(request)
+    try:
+        code = get_countries().to_iso3(iso3, "iso3")
+        with be.lock:
+            ctx = risk_data.country_context(be.store, t, code, p["home"], p["domain"], p["year"])
+            signals = monitor_data.signal_context(be.store, t, code)
+            alerts = monitor_data.alert_rows(be.store, t, country=code)
+            trade = trade_data.country_trade_summary(be.store, t, code)
+    except UnknownCountryError as exc:
+        return _error_page(request, t, user, exc, 404)
+    except CultradeError as exc:
+        return _error_page(request, t, user, exc, 422)
+    charts_ = dict(ctx["charts"])
+    if signals.get("chart"):
+        charts_["signals"] = signals["chart"]
+    if trade:
+        charts_["trade"] = trade["chart"]
+    region = get_countries().region(code)
+    return render(request, "country.html", t, user, nav="map", p=p, c=ctx, signals=signals, alerts=alerts,
+                  trade=trade, region=t(f"region.{region}") if t.has(f"region.{region}") else region,
+                  countries=_countries(t), domains=risk_data.domain_options(t), page={"charts": charts_})
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request) -> Response:
+    t, be = translator(request), backend(request.app.state)
+    user = current_user(request, be)
+    if user is None:
+        return _login_redirect(request)
+    with be.lock:
+        rows = monitor_data.alert_rows(be.store, t)
+        silences = monitor_data.silence_rows(be.store, t)
+    api_ack = _has_route(request, API_ACK, "POST")
+    api_sil = _has_route(request, API_SILENCES, "POST")
+    return render(request, "alerts.html", t, user, nav="alerts", rows=rows, silences=silences,
+                  page={"alerts_url": "/ui/alerts.json", "poll_ms": 5000,
+                        "ack_url": API_ACK if api_ack else "/ui/alerts/{id}/ack",
+                        "silence_url": API_SILENCES if api_sil else "/ui/silences", "api": api_ack})
+
+
+def _ui_user(request: Request, be: Backend, role: str = "viewer") -> User | JSONResponse:
+    user = current_user(request, be)
+    if user is None:
+        return JSONResponse({"error": "AuthError", "message": "log in first"}, status_code=401)
+    if not user.can(role):
+        return JSONResponse({"error": "ForbiddenError", "message": f"this needs the {role} role"}, status_code=403)
+    return user
+
+
+@router.get("/ui/alerts.json")
+def alerts_json(request: Request) -> Response:
+    t, be = translator(request), backend(request.app.state)
+    user = _ui_user(request, be)
+    if isinstance(user, JSONResponse):
+        return user
+    with be.lock:
+        rows = monitor_data.alert_rows(be.store, t)
+        silences = monitor_data.silence_rows(be.store, t)
+    return JSONResponse({"alerts": rows, "silences": silences}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/ui/alerts/{ident}/ack")
+async def ui_ack(request: Request, ident: str) -> Response:
+    """Acknowledge when no REST API is mounted (same library call as ``POST /api/v1/alerts/{id}/ack``)."""
+    be = backend(request.app.state)
+    user = _ui_user(request, be, "analyst")
+    if isinstance(user, JSONResponse):
+        return user
+    if request.headers.get(UI_HEADER) != "1":
+        return JSONResponse({"error": "ForbiddenError", "message": f"missing {UI_HEADER} header"}, status_code=403)
+    body = await _json(request)
+    from cultrade.monitor.alerts import acknowledge
+
+    try:
+        with be.lock:
+            alert = acknowledge(be.store, ident, by=user.name, comment=str(body.get("comment") or ""))
+    except CultradeError as exc:
+        return JSONResponse(exc.to_dict(), status_code=404)
+    return JSONResponse({"id": alert.fingerprint, "acked_seq": alert.acked_seq, "by": user.name})
+
+
+@router.post("/ui/silences")
+async def ui_silence(request: Request) -> Response:
+    """Silence matching alerts when no REST API is mounted (``POST /api/v1/silences`` otherwise)."""
+    be = backend(request.app.state)
+    user = _ui_user(request, be, "analyst")
+    if isinstance(user, JSONResponse):
+        return user
+    if request.headers.get(UI_HEADER) != "1":
+        return JSONResponse({"error": "ForbiddenError", "message": f"missing {UI_HEADER} header"}, status_code=403)
+    body = await _json(request)
+    from cultrade.monitor.alerts import Silence, add_silence, utcnow
+
+    try:
+        hours = float(body.get("hours") or body.get("duration_hours") or 24)
+        silence = Silence.create(list(body.get("matchers") or []), author=user.name,
+                                 reason=str(body.get("reason") or "silenced from the dashboard"),
+                                 ends_at=utcnow() + timedelta(hours=hours))
+        with be.lock:
+            add_silence(be.store, silence)
+    except (CultradeError, ValueError) as exc:
+        msg = exc.to_dict() if isinstance(exc, CultradeError) else {"error": "ValueError", "message": str(exc)}
+        return JSONResponse(msg, status_code=422)
+    return JSONResponse({"id": silence.id, "ends_at": silence.ends_at.isoformat()}, status_code=201)
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@router.get("/trade", response_class=HTMLResponse)
+def trade_default(request: Request) -> Response:
+    q = request.url.query
+    return RedirectResponse("/trade/" + _perspective(request)["home"] + (f"?{q}" if q else ""), status_code=303)
+
+
+@router.get("/trade/{iso3}", response_class=HTMLResponse)
+def trade_page(request: Request, iso3: str) -> Response:
+    t, be = translator(request), backend(request.app.state)
+    user = current_user(request, be)
+    if user is None:
+        return _login_redirect(request)
+    q = request.query_params
+    year = int(q["year"]) if (q.get("year") or "").isdigit() else None
+    domain = q.get("domain") or None
+    try:
+        code = get_countries().to_iso3(iso3, "iso3")
+        with be.lock:
+            ctx = trade_data.trade_context(be.store, t, code, year, domain)
+            years = trade_data.trade_years(be.store)
+    except UnknownCountryError as exc:
+        return _error_page(request, t, user, exc, 404)
+    except CultradeError as exc:
+        return _error_page(request, t, user, exc, 422)
+    return render(request, "trade.html", t, user, nav="trade", tr=ctx, years=years, domain=domain,
+                  countries=_countries(t), trade_domains=trade_data.domain_choices(t, ctx["scheme"]),
+                  page={"charts": ctx["charts"]})
+
+
+__all__ = ["ASSET_VERSION", "env", "router", "translator"]

@@ -1,0 +1,218 @@
+/* cultrade dashboard: charts (Apache ECharts), the world map, language-aware formats, live alerts.
+ * Data come from <script id="page-data" type="application/json"> rendered by the server.
+ * window.__chartsReady is set (and performance mark "charts-ready") when every chart has rendered. */
+(function () {
+  "use strict";
+  var page = JSON.parse(document.getElementById("page-data").textContent || "{}");
+  var lang = page.lang || document.documentElement.lang || "en";
+  var msgs = page.messages || {};
+  window.__chartsReady = false;
+
+  function t(key, values) {
+    var s = msgs[key] || key;
+    if (values) Object.keys(values).forEach(function (k) { s = s.split("{" + k + "}").join(values[k]); });
+    return s;
+  }
+
+  var nf = {
+    decimal: new Intl.NumberFormat(lang, { maximumFractionDigits: 2 }),
+    compact: new Intl.NumberFormat(lang, { notation: "compact", maximumFractionDigits: 1 }),
+    percent: new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }),
+    money: new Intl.NumberFormat(lang, { style: "currency", currency: "USD", notation: "compact", maximumFractionDigits: 1 })
+  };
+  var dtf = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  function fmt(kind) {
+    var f = nf[kind] || nf.decimal;
+    return function (v) {
+      if (v && typeof v === "object" && "value" in v) v = v.value;
+      if (Array.isArray(v)) v = v[0];
+      return v === null || v === undefined || v === "-" || isNaN(v) ? "–" : f.format(v);
+    };
+  }
+  window.cultradeFormat = { t: t, number: nf, date: dtf };
+
+  /* Replace "fmt:<kind>" markers in an ECharts option by formatter functions. */
+  function hydrate(node) {
+    if (Array.isArray(node)) { node.forEach(hydrate); return node; }
+    if (node && typeof node === "object") {
+      Object.keys(node).forEach(function (k) {
+        var v = node[k];
+        if (typeof v === "string" && v.indexOf("fmt:") === 0) {
+          node[k] = v === "fmt:map" ? mapTooltip : fmt(v.slice(4));
+        } else hydrate(v);
+      });
+    }
+    return node;
+  }
+  function mapTooltip(p) {
+    var d = p.data;
+    if (!d) return p.name;
+    var score = d.value && d.value[0] !== null ? nf.decimal.format(d.value[0]) : t("js.no_score");
+    return "<b>" + escapeHtml(d.label_text || p.name) + "</b><br>" + t("js.score") + ": " + score +
+      "<br>" + t("js.band") + ": " + escapeHtml(d.band_text || "–");
+  }
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  var pending = 0;
+  var charts = [];
+  function done() {
+    pending -= 1;
+    if (pending <= 0 && !window.__chartsReady) {
+      window.__chartsReady = true;
+      document.body.setAttribute("data-charts-ready", "1");
+      if (performance.mark) performance.mark("charts-ready");
+    }
+  }
+  function renderChart(el, option, renderer) {
+    var chart = echarts.init(el, null, { renderer: renderer || "canvas", locale: lang === "zh-CN" ? "ZH" : "EN" });
+    var finished = false;
+    chart.on("finished", function () { if (!finished) { finished = true; done(); } });
+    chart.setOption(hydrate(option));
+    charts.push(chart);
+    return chart;
+  }
+
+  function initCharts() {
+    var specs = page.charts || {};
+    var els = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
+    els = els.filter(function (el) { return specs[el.getAttribute("data-chart")]; });
+    if (!els.length || typeof echarts === "undefined") { pending = 0; done(); return; }
+    pending = els.length;
+    var renderer = page.renderer || "canvas";
+    els.forEach(function (el) {
+      var name = el.getAttribute("data-chart");
+      if (name === "map") initMap(el, specs[name]);
+      else renderChart(el, specs[name], renderer);
+    });
+    window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  }
+
+  function initMap(el, option) {
+    fetch(page.topology).then(function (r) { return r.json(); }).then(function (topo) {
+      var geo = topojson.feature(topo, topo.objects.countries);
+      geo.features.forEach(function (f) {
+        f.properties = f.properties || {};
+        f.properties.iso3 = (page.m49 || {})[String(f.id).padStart(3, "0")] || ("N" + f.id);
+      });
+      geo.features = geo.features.filter(function (f) { return f.properties.name !== "Antarctica"; });
+      echarts.registerMap("world", geo);
+      var chart = renderChart(el, option, "canvas");
+      chart.on("click", function (p) {
+        if (!p.name || p.name.charAt(0) === "N") return;
+        var q = new URLSearchParams({ home: page.perspective.home, domain: page.perspective.domain });
+        window.location.href = "/country/" + p.name + "?" + q.toString();
+      });
+    }).catch(function () { done(); });
+  }
+
+  /* -- login: POST /api/v1/session when the REST API is there, else the plain form post -- */
+  function initLogin() {
+    var form = document.getElementById("login-form");
+    if (!form || !page.session_url) return;
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var key = form.elements.key.value.trim();
+      fetch(page.session_url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key: key })
+      }).then(function (r) {
+        if (r.ok) window.location.href = form.elements.next.value || "/";
+        else if (r.status === 404 || r.status === 405) form.submit();
+        else document.getElementById("login-error").classList.remove("hidden");
+      }).catch(function () { form.submit(); });
+    });
+  }
+
+  /* -- alerts: poll, acknowledge, silence -- */
+  function initAlerts() {
+    var body = document.getElementById("alerts-body");
+    if (!body || !page.alerts_url) return;
+    var onlyActive = document.getElementById("only-active");
+    var last = null;
+    function actionButtons(a) {
+      if (!page.can_write) return "";
+      var html = "";
+      if (!a.acked && a.state !== "resolved" && a.state !== "inactive")
+        html += '<button class="ack" data-id="' + escapeHtml(a.id) + '">' + escapeHtml(t("js.ack")) + "</button> ";
+      if (a.iso3)
+        html += '<button class="silence secondary" data-rule="' + escapeHtml(a.rule) + '" data-iso3="' +
+          escapeHtml(a.iso3) + '">' + escapeHtml(t("js.silence")) + "</button>";
+      return html;
+    }
+    function row(a) {
+      var since = a.since ? dtf.format(new Date(a.since)) : "–";
+      var country = a.iso3 ? '<a href="/country/' + encodeURIComponent(a.iso3) + '">' + escapeHtml(a.country) + "</a>" : "–";
+      var ack = a.acked ? escapeHtml(t("js.acked_by", { name: a.acked_by })) : "–";
+      return '<tr data-id="' + escapeHtml(a.id) + '" data-state="' + escapeHtml(a.state) + '" class="' + (a.acked ? "acked" : "") + '">' +
+        "<td>" + escapeHtml(a.rule_text) + "</td><td>" + country + '</td><td><span class="sev sev-' + escapeHtml(a.severity) + '">' +
+        escapeHtml(a.severity_text) + "</span></td><td>" + escapeHtml(a.state_text) + '</td><td class="num">' + escapeHtml(a.value) +
+        "</td><td>" + since + '</td><td class="ack-cell">' + ack + '</td><td class="actions">' + actionButtons(a) + "</td></tr>";
+    }
+    function draw() {
+      if (!last) return;
+      var rows = last.alerts.filter(function (a) { return !onlyActive.checked || ["firing", "pending", "nodata"].indexOf(a.state) >= 0; });
+      body.innerHTML = rows.length ? rows.map(row).join("") : '<tr class="empty"><td colspan="8" class="muted">' + escapeHtml(t("js.no_alerts")) + "</td></tr>";
+      var sb = document.getElementById("silences-body");
+      sb.innerHTML = last.silences.length ? last.silences.map(function (s) {
+        return "<tr><td><code>" + escapeHtml(s.matchers) + "</code></td><td>" + escapeHtml(s.author) + "</td><td>" +
+          escapeHtml(s.reason) + "</td><td>" + dtf.format(new Date(s.ends_at + (s.ends_at.endsWith("Z") ? "" : "Z"))) + "</td></tr>";
+      }).join("") : '<tr class="empty"><td colspan="4" class="muted">' + escapeHtml(t("js.no_silences")) + "</td></tr>";
+    }
+    function poll() {
+      fetch(page.alerts_url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+        if (r.status === 401) { window.location.href = "/login?next=/alerts"; return null; }
+        return r.json();
+      }).then(function (data) {
+        if (!data) return;
+        last = data; draw();
+        document.getElementById("updated").textContent = t("js.updated", { time: dtf.format(new Date()) });
+        document.body.setAttribute("data-alerts-loaded", "1");
+      }).catch(function () { document.getElementById("live").classList.add("off"); });
+    }
+    function showError(msg) { var e = document.getElementById("action-error"); e.textContent = msg; e.classList.remove("hidden"); }
+    function post(url, payload) {
+      return fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-Cultrade-UI": "1" }, body: JSON.stringify(payload)
+      }).then(function (r) {
+        if (!r.ok) return r.json().catch(function () { return {}; }).then(function (b) { throw new Error(b.message || r.status); });
+        return r.json();
+      });
+    }
+    body.addEventListener("click", function (ev) {
+      var b = ev.target.closest("button");
+      if (!b) return;
+      b.disabled = true;
+      if (b.classList.contains("ack")) {
+        post(page.ack_url.replace("{id}", encodeURIComponent(b.getAttribute("data-id"))), { comment: t("js.ack_comment") })
+          .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
+      } else if (b.classList.contains("silence")) {
+        var matchers = ["alertname=" + b.getAttribute("data-rule"), "iso3=" + b.getAttribute("data-iso3")];
+        post(page.silence_url, { matchers: matchers, reason: t("js.silence_reason"), hours: 24, duration: "24h" })
+          .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
+      }
+    });
+    onlyActive.addEventListener("change", draw);
+    poll();
+    setInterval(poll, page.poll_ms || 5000);
+  }
+
+  /* The trade page's country picker changes the path. */
+  function initTradeForm() {
+    var form = document.getElementById("trade-form");
+    if (!form) return;
+    form.addEventListener("submit", function () {
+      var sel = document.getElementById("trade-country");
+      form.action = "/trade/" + encodeURIComponent(sel.value);
+      sel.disabled = true;
+    });
+  }
+
+  function start() { initCharts(); initLogin(); initAlerts(); initTradeForm(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,150 @@
+"""What the trade page and the cultural-trade report show: domains, partners and dependence.
+
+Built from :func:`cultrade.trade.profile.trade_profile` (cached per store state):
+exports and imports by domain, the domain history, the top partners, partner
+concentration (HHI and top-N share, with its trend), trade with partner groups,
+the digital share and cultural services. Texts, names and numbers are in the
+:class:`~cultrade.web.i18n.Translator`'s language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cultrade.classification.options import DOMAINS
+from cultrade.store import Store
+from cultrade.trade.profile import TradeProfile, trade_profile
+from cultrade.web import charts
+from cultrade.web.i18n import Translator
+from cultrade.web.risk_data import cached
+
+
+def profile(store: Store, iso3: str, year: int | None = None, domain: str | None = None) -> TradeProfile:
+    return cached(store, ("trade", iso3, year, domain),  # type: ignore[no-any-return]
+                  lambda: trade_profile(store, iso3, year=year, domain=domain))
+
+
+def trade_years(store: Store) -> list[int]:
+    years: set[int] = set()
+    for table in ("baci_flows", "ots_exports"):
+        if store.has_table(table):
+            years |= {int(r[0]) for r in store.con.execute(f"SELECT DISTINCT year FROM {table}").fetchall()}
+    return sorted(years)
+
+
+def domain_label(t: Translator, scheme: str, code: str) -> str:
+    d = DOMAINS.get(scheme, {}).get(code)
+    return t.pick(d.label_en, d.label_zh) if d else code
+
+
+def domain_choices(t: Translator, scheme: str = "unctad") -> list[dict[str, str]]:
+    return [{"id": code, "label": t.pick(d.label_en, d.label_zh)} for code, d in DOMAINS[scheme].items()]
+
+
+def _get(row: Any, name: str) -> Any:
+    return getattr(row, name, None)
+
+
+def trade_context(store: Store, t: Translator, iso3: str, year: int | None = None,
+                  domain: str | None = None) -> dict[str, Any]:
+    """Tables and charts of one country's cultural trade profile."""
+    p = profile(store, iso3, year, domain)
+    dl = {code: domain_label(t, p.scheme, code) for code in DOMAINS.get(p.scheme, {})}
+    summary = []
+    for r in p.summary.itertuples(index=False):
+        summary.append({
+            "domain": dl.get(r.domain, r.domain), "exports": t.money(r.exports),
+            "imports": t.money(_get(r, "imports")), "balance": t.money(_get(r, "balance")),
+            "yoy": t.percent(_get(r, "yoy")), "world_share": t.percent(_get(r, "world_share")),
+            "rca": t.decimal(_get(r, "rca"), 2)})
+    s = p.summary
+    ser = {t("trade.exports"): [charts.clean(v) for v in s["exports"]]}
+    if "imports" in s:
+        ser[t("trade.imports")] = [charts.clean(v) for v in s["imports"]]
+    charts_: dict[str, Any] = {"domains": charts.grouped_bars([dl.get(d, d) for d in s["domain"]], ser,
+                                                              title=t("trade.chart_domains", year=p.year),
+                                                              fmt="fmt:money")}
+    h = p.history
+    if not h.empty and h["year"].nunique() > 1:
+        wide = h.pivot_table(index="year", columns="domain", values="exports", aggfunc="sum").sort_index()
+        charts_["history"] = charts.lines([int(y) for y in wide.index],
+                                          {dl.get(c, c): list(wide[c]) for c in wide.columns},
+                                          title=t("trade.chart_history"), fmt="fmt:money")
+    partners: list[dict[str, Any]] = []
+    if p.partners is not None and not p.partners.empty:
+        for r in p.partners.itertuples(index=False):
+            partners.append({"domain": dl.get(r.domain, r.domain), "rank": int(r.rank), "iso3": r.partner,
+                             "partner": t.country(r.partner), "value": t.money(r.value),
+                             "share": t.percent(r.share)})
+        top = (p.partners.groupby("partner")["value"].sum().sort_values(ascending=False).head(10))
+        charts_["partners"] = charts.bars([t.country(str(c)) for c in top.index], list(top.values),
+                                          title=t("trade.chart_partners", year=p.year), fmt="fmt:money")
+    concentration = []
+    if p.concentration is not None:
+        for r in p.concentration.sort_values("value", ascending=False).itertuples(index=False):
+            concentration.append({
+                "domain": dl.get(r.domain, r.domain), "hhi": t.decimal(r.hhi, 3),
+                "hhi_level": _hhi_level(t, r.hhi), "top_n": int(r.top_n), "top_n_share": t.percent(r.top_n_share),
+                "partners": t.integer(r.partners), "value": t.money(r.value),
+                "trend": t.decimal(_get(r, "hhi_trend"), 3)})
+    groups = []
+    if p.regions is not None and not p.regions.empty:
+        g = p.regions.groupby("group", as_index=False)["value"].sum().sort_values("value", ascending=False)
+        total = float(p.summary["exports"].sum()) or float("nan")
+        for r in g.itertuples(index=False):
+            groups.append({"group": t(f"group.{r.group}") if t.has(f"group.{r.group}") else r.group,
+                           "value": t.money(r.value), "share": t.percent(r.value / total)})
+    services = []
+    if p.services is not None:
+        for r in p.services.itertuples(index=False):
+            key = f"ebops.{r.ebops_code}"
+            services.append({"year": int(r.year), "category": t(key) if t.has(key) else r.domain,
+                             "role": t(f"trade.role_{r.role}"), "exports": t.money(r.exports),
+                             "share": t.percent(r.share_of_services), "world_share": t.percent(r.world_share),
+                             "rca": t.decimal(r.rca, 2)})
+    digital = None
+    if p.digital is not None and not p.digital.empty:
+        d = p.digital[p.digital["year"] == p.year]
+        if not d.empty:
+            digital = t.percent(d["digital_share"].iloc[0])
+    return {"iso3": p.iso3, "name": t.country(p.iso3), "year": p.year, "source": p.source,
+            "source_text": t(f"trade.source_{p.source}"), "scheme": p.scheme, "summary": summary,
+            "total_exports": t.money(float(pd.to_numeric(p.summary["exports"]).sum())),
+            "partners": partners, "concentration": concentration, "groups": groups, "services": services,
+            "digital_share": digital, "notes": [_note(t, n) for n in p.notes], "charts": charts_}
+
+
+def _hhi_level(t: Translator, hhi: Any) -> str:
+    """Reading of an HHI (0-1): below 0.15 diversified, up to 0.25 moderate, above concentrated."""
+    if hhi is None or pd.isna(hhi):
+        return "–"
+    return t("trade.hhi_low") if hhi < 0.15 else t("trade.hhi_moderate") if hhi <= 0.25 else t("trade.hhi_high")
+
+
+def _note(t: Translator, note: str) -> str:
+    """Known profile notes in the page's language; others as they are."""
+    if "samples" in note:
+        return t("trade.note_sample")
+    if note.startswith("Services:"):
+        return t("trade.note_services")
+    if "BACI bilateral flows" in note:
+        return t("trade.note_baci", year=note.split(":")[0])
+    if "Open Trade Statistics" in note:
+        return t("trade.note_ots", year=note.split(":")[0])
+    return note
+
+
+def country_trade_summary(store: Store, t: Translator, iso3: str) -> dict[str, Any] | None:
+    """The latest trade profile of ``iso3`` in short, for the country page (None without trade data)."""
+    try:
+        ctx = trade_context(store, t, iso3)
+    except Exception:  # no trade data for this country or year: the page shows a note instead
+        return None
+    return {"year": ctx["year"], "source_text": ctx["source_text"], "summary": ctx["summary"][:6],
+            "total_exports": ctx["total_exports"], "concentration": ctx["concentration"][:3],
+            "chart": ctx["charts"]["domains"]}
+
+
+__all__ = ["country_trade_summary", "domain_choices", "domain_label", "profile", "trade_context", "trade_years"]
