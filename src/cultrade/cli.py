@@ -17,6 +17,7 @@ from cultrade.commands.common import console, handle_errors, print_frame
 from cultrade.commands.common import open_store as _open_store
 from cultrade.commands.alerts import register as register_alerts
 from cultrade.commands.fetch import register as register_fetch
+from cultrade.commands.forecast import register as register_forecast
 from cultrade.commands.risk import register as register_risk
 from cultrade.commands.trade import register as register_trade
 from cultrade.countries import SCHEMES, get_countries
@@ -35,6 +36,7 @@ register_trade(app)
 register_risk(app)
 register_fetch(app)
 register_alerts(app)
+register_forecast(app)
 @app.command()
 @handle_errors
 def init(force: Annotated[bool, typer.Option(help="Delete the existing store first.")] = False) -> None:

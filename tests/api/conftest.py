@@ -82,6 +82,12 @@ def make_api(template: Path, home: Path) -> Api:
     return Api(app, keys, home)
 
 
+@pytest.fixture(scope="session")
+def api_factory(template_store: Path):  # noqa: ANN201
+    """``api_factory(home)``: a fresh app on a private copy of the template store."""
+    return lambda home: make_api(template_store, home)
+
+
 @pytest.fixture(scope="module")
 def api(template_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     a = make_api(template_store, tmp_path_factory.mktemp("api"))

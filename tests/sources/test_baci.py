@@ -161,3 +161,55 @@ def test_bad_reference_files_are_refused(store: Store, tmp_path: Path) -> None:
                             numeric_column="code", country_column="code", skip=("unknown_country",))
     (tmp_path / "products").mkdir()
     check_bad_inputs(products, store, tmp_path / "products")
+
+
+def test_flows_view_has_the_public_shape_over_compact_codes(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "BACI_HS92_Y2020_V202401.csv"
+    path.write_text("\n".join([SAMPLE[0], "2020,842,251,9999AA,3.0,NA", *(r.replace("2020,", "2020,", 1)
+                                                                        for r in SAMPLE[1:])]) + "\n")
+    store.ingest(get_adapter("baci"), path)
+    cols = store.con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_name = 'baci_flows' ORDER BY ordinal_position").fetchall()
+    assert cols == [("year", "SMALLINT"), ("hs_edition", "VARCHAR"), ("exporter", "VARCHAR"),
+                    ("importer", "VARCHAR"), ("hs6", "VARCHAR"), ("value_kusd", "DOUBLE"),
+                    ("quantity_t", "DOUBLE"), ("_partition", "VARCHAR")]
+    assert _flow(store, "USA", "FRA", "9999AA", 2020) == (3.0, None)
+    assert _flow(store, "ZAF", "USA", "010121", 2020) == (12.5, 1.0)
+    assert store.table("baci_flows").count().execute() == 5
+
+
+def test_unsorted_files_load_and_their_duplicates_are_found(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
+    path.write_text("\n".join([SAMPLE[0], *reversed(SAMPLE[1:])]) + "\n")
+    assert store.ingest(get_adapter("baci"), path).rows == {COMPACT: 4}
+    path.write_text("\n".join([SAMPLE[0], SAMPLE[2], *reversed(SAMPLE[1:])]) + "\n")
+    with pytest.raises(SourceFormatError, match="duplicate key exporter=AFG, importer=AZE, hs6=251512") as err:
+        store.ingest(get_adapter("baci"), path)
+    assert err.value.row == 5 and "first on line 2" in str(err.value)
+
+
+@pytest.mark.parametrize("code", ["30043.1", "+30043", "3e5", "0300431", "000000"])
+def test_product_codes_must_be_written_as_digits(tmp_path: Path, store: Store, code: str) -> None:
+    path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
+    path.write_text("\n".join([*SAMPLE, f"2020,4,24,{code},1.0,NA"]) + "\n")
+    with pytest.raises(SourceFormatError, match="HS6") as err:
+        store.ingest(get_adapter("baci"), path)
+    assert err.value.row == 6 and err.value.column == "k"
+
+
+def test_a_store_with_the_older_text_table_is_migrated(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
+    path.write_text("\n".join(SAMPLE) + "\n")
+    store.con.execute("CREATE TABLE baci_flows (year SMALLINT, hs_edition VARCHAR, exporter VARCHAR, importer VARCHAR, "
+                      "hs6 VARCHAR, value_kusd DOUBLE, quantity_t DOUBLE, _partition VARCHAR)")
+    store.con.execute("INSERT INTO baci_flows VALUES (2019, 'HS17', 'FRA', 'ITA', '010121', 2.0, NULL, 'HS17-2019'), "
+                      "(2020, 'HS17', 'FRA', 'ITA', '970110', 9.0, NULL, 'HS17-2020')")
+    store.con.execute("INSERT INTO _catalog (source, \"partition\", tables) VALUES ('baci', 'HS17-2019', ['baci_flows'])")
+    store.ingest(get_adapter("baci"), path)
+    parts = store.con.execute("SELECT _partition, count(*) FROM baci_flows GROUP BY 1 ORDER BY 1").fetchall()
+    assert parts == [("HS17-2019", 1), ("HS17-2020", 4)]  # the old HS17-2020 row is replaced by the file's
+    assert _flow(store, "FRA", "ITA", "010121", 2019) == (2.0, None)
+    entry = store.catalog_entry("baci", "HS17-2019")
+    assert entry is not None and entry["tables"] == [COMPACT]
+    store.drop_source("baci")
+    assert store.row_count("baci_flows") == 0

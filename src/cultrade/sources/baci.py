@@ -183,7 +183,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, partition: str) -> bool:
                value_kusd, quantity_t, _partition FROM {FLOWS} WHERE _partition <> $partition""",
         {"iso": list(first), "code": list(first.values()), "partition": partition})
     con.execute(f"DROP TABLE {FLOWS}")
-    con.execute(f"UPDATE _catalog SET tables = list_transform(tables, x -> CASE WHEN x = '{FLOWS}' THEN '{COMPACT}' "
+    con.execute(f"UPDATE _catalog SET tables = list_transform(tables, lambda x: CASE WHEN x = '{FLOWS}' THEN '{COMPACT}' "
                 f"ELSE x END) WHERE list_contains(tables, '{FLOWS}')")
     return True
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from cultrade.errors import CultradeError
 from cultrade.store import Store
 from cultrade.web import charts
 from cultrade.web.i18n import Translator
@@ -49,7 +48,7 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
         return []
     try:
         frame = list_alerts(store, country=country, state=state)
-    except (CultradeError, Exception):  # the monitor's schema is still settling: show nothing, not a 500
+    except Exception:  # the monitor's tables may be missing or settling: show nothing, not a 500
         return []
     rows = []
     for r in frame.to_dict("records"):
@@ -69,7 +68,7 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
         rows.append({
             "id": str(r["id"]), "rule": str(r["rule"]), "rule_text": rule_text(t, str(r["rule"])),
             "iso3": iso3, "country": t.country(iso3) if iso3 else "–",
-            "severity": str(r.get("severity") or ""), "severity_text": t(f"severity.{r.get('severity')}"),
+            "severity": str(r.get("severity") or ""), "severity_text": t(f"severity.{r['severity']}") if r.get("severity") else "–",
             "state": st, "state_text": t(f"state.{st}"),
             "value": t.decimal(r.get("value"), 2), "since": _iso(since), "since_text": t.datetime(since),
             "acked": acked, "acked_by": str(acked_by) if acked else "", "acked_at": _iso(acked_at),

@@ -9,10 +9,9 @@ acknowledge and silence calls (the page asks the server which to use).
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -27,18 +26,16 @@ from cultrade.web.i18n import LANG_COOKIE, LANGUAGES, Translator, check_language
 ASSET_VERSION = "1"
 UI_HEADER = "x-cultrade-ui"
 API_SESSION = "/api/v1/session"
-API_ACK = "/api/v1/alerts/{id}/ack"
-API_SILENCES = "/api/v1/silences"
+API_ACK = "/api/v1/alerts/{alert_id}/ack"
+API_SILENCE = "/api/v1/alerts/{alert_id}/silence"
 
 env = Environment(loader=PackageLoader("cultrade.web", "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
 
 
-def _has_route(request: Request, path: str, method: str) -> bool:
-    for route in request.app.router.routes:
-        if getattr(route, "path", None) == path and method in (getattr(route, "methods", None) or ()):
-            return True
-    return False
+def _api_mounted(request: Request) -> bool:
+    """True when the REST API runs in this process (its routes ``/api/v1/...`` are then there to call)."""
+    return getattr(request.app.state, "api", None) is not None
 
 
 def translator(request: Request) -> Translator:
@@ -72,7 +69,6 @@ def _perspective(request: Request) -> dict[str, Any]:
 
 
 def render(request: Request, name: str, t: Translator, user: User | None, **ctx: Any) -> HTMLResponse:
-    started = getattr(request.state, "web_started", time.perf_counter())
     query = dict(request.query_params)
     switch = {}
     for lang in LANGUAGES:
@@ -85,7 +81,6 @@ def render(request: Request, name: str, t: Translator, user: User | None, **ctx:
         _=t, t=t, lang=t.lang, html_lang=t.html_lang, user=user, switch=switch, v=ASSET_VERSION,
         path=request.url.path, page_json=page, query=query, **ctx)
     resp = HTMLResponse(html)
-    resp.headers["Server-Timing"] = f"render;dur={(time.perf_counter() - started) * 1000:.1f}"
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -108,15 +103,15 @@ router = APIRouter(include_in_schema=False)
 def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
     t = translator(request)
     return render(request, "login.html", t, None, next=_safe_next(next), error=error, nav="login",
-                  page={"session_url": API_SESSION if _has_route(request, API_SESSION, "POST") else None})
+                  page={"session_url": API_SESSION if _api_mounted(request) else None})
 
 
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
     """Form login: check the key and set the same HttpOnly cookie the API's ``POST /api/v1/session`` sets."""
-    form = await request.form()
-    key = str(form.get("key") or "").strip()
-    target = _safe_next(str(form.get("next") or "/"))
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))  # urlencoded: no python-multipart needed
+    key = (form.get("key") or [""])[0].strip()
+    target = _safe_next((form.get("next") or ["/"])[0])
     be = backend(request.app.state)
     user = be.check(key) if key else None
     if user is None:
@@ -205,12 +200,12 @@ def alerts_page(request: Request) -> Response:
     with be.lock:
         rows = monitor_data.alert_rows(be.store, t)
         silences = monitor_data.silence_rows(be.store, t)
-    api_ack = _has_route(request, API_ACK, "POST")
-    api_sil = _has_route(request, API_SILENCES, "POST")
+    api_ack = api_sil = _api_mounted(request)
     return render(request, "alerts.html", t, user, nav="alerts", rows=rows, silences=silences,
                   page={"alerts_url": "/ui/alerts.json", "poll_ms": 5000,
-                        "ack_url": API_ACK if api_ack else "/ui/alerts/{id}/ack",
-                        "silence_url": API_SILENCES if api_sil else "/ui/silences", "api": api_ack})
+                        "ack_url": (API_ACK if api_ack else "/ui/alerts/{alert_id}/ack").replace("{alert_id}", "{id}"),
+                        "silence_url": (API_SILENCE if api_sil else "/ui/alerts/{alert_id}/silence")
+                        .replace("{alert_id}", "{id}"), "api": api_ack})
 
 
 def _ui_user(request: Request, be: Backend, role: str = "viewer") -> User | JSONResponse:
@@ -254,9 +249,9 @@ async def ui_ack(request: Request, ident: str) -> Response:
     return JSONResponse({"id": alert.fingerprint, "acked_seq": alert.acked_seq, "by": user.name})
 
 
-@router.post("/ui/silences")
-async def ui_silence(request: Request) -> Response:
-    """Silence matching alerts when no REST API is mounted (``POST /api/v1/silences`` otherwise)."""
+@router.post("/ui/alerts/{ident}/silence")
+async def ui_silence(request: Request, ident: str) -> Response:
+    """Silence an alert's rule for its country when no REST API is mounted (the API's ``/silence`` otherwise)."""
     be = backend(request.app.state)
     user = _ui_user(request, be, "analyst")
     if isinstance(user, JSONResponse):
@@ -264,19 +259,22 @@ async def ui_silence(request: Request) -> Response:
     if request.headers.get(UI_HEADER) != "1":
         return JSONResponse({"error": "ForbiddenError", "message": f"missing {UI_HEADER} header"}, status_code=403)
     body = await _json(request)
-    from cultrade.monitor.alerts import Silence, add_silence, utcnow
+    from cultrade.monitor.alerts import Silence, add_silence, find_alert, utcnow
 
     try:
-        hours = float(body.get("hours") or body.get("duration_hours") or 24)
-        silence = Silence.create(list(body.get("matchers") or []), author=user.name,
-                                 reason=str(body.get("reason") or "silenced from the dashboard"),
-                                 ends_at=utcnow() + timedelta(hours=hours))
+        hours = float(body.get("duration_hours") or 24)
         with be.lock:
+            alert = find_alert(be.store, ident)
+            matchers = [f"alertname={alert.rule}", *([f"iso3={alert.iso3}"] if alert.iso3 else [])]
+            silence = Silence.create(matchers, author=user.name,
+                                     reason=str(body.get("reason") or "silenced from the dashboard"),
+                                     ends_at=utcnow() + timedelta(hours=hours))
             add_silence(be.store, silence)
     except (CultradeError, ValueError) as exc:
         msg = exc.to_dict() if isinstance(exc, CultradeError) else {"error": "ValueError", "message": str(exc)}
         return JSONResponse(msg, status_code=422)
-    return JSONResponse({"id": silence.id, "ends_at": silence.ends_at.isoformat()}, status_code=201)
+    return JSONResponse({"id": silence.id, "matchers": matchers, "ends_at": silence.ends_at.isoformat()},
+                        status_code=201)
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -300,6 +298,9 @@ def trade_page(request: Request, iso3: str) -> Response:
     if user is None:
         return _login_redirect(request)
     q = request.query_params
+    if q.get("country") and q["country"].upper() != iso3.upper():
+        rest = urlencode({k: v for k, v in q.items() if k != "country"})
+        return RedirectResponse(f"/trade/{quote(q['country'].upper())}?{rest}", status_code=303)
     year = int(q["year"]) if (q.get("year") or "").isdigit() else None
     domain = q.get("domain") or None
     try:

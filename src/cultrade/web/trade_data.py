@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from cultrade.classification.options import DOMAINS
+from cultrade.errors import CultradeError
 from cultrade.store import Store
 from cultrade.trade.profile import TradeProfile, trade_profile
 from cultrade.web import charts
@@ -140,7 +141,7 @@ def country_trade_summary(store: Store, t: Translator, iso3: str) -> dict[str, A
     """The latest trade profile of ``iso3`` in short, for the country page (None without trade data)."""
     try:
         ctx = trade_context(store, t, iso3)
-    except Exception:  # no trade data for this country or year: the page shows a note instead
+    except CultradeError:  # no trade data for this country or year: the page shows a note instead
         return None
     return {"year": ctx["year"], "source_text": ctx["source_text"], "summary": ctx["summary"][:6],
             "total_exports": ctx["total_exports"], "concentration": ctx["concentration"][:3],

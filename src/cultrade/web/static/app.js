@@ -138,9 +138,8 @@
       var html = "";
       if (!a.acked && a.state !== "resolved" && a.state !== "inactive")
         html += '<button class="ack" data-id="' + escapeHtml(a.id) + '">' + escapeHtml(t("js.ack")) + "</button> ";
-      if (a.iso3)
-        html += '<button class="silence secondary" data-rule="' + escapeHtml(a.rule) + '" data-iso3="' +
-          escapeHtml(a.iso3) + '">' + escapeHtml(t("js.silence")) + "</button>";
+      if (a.state !== "resolved" && a.state !== "inactive")
+        html += '<button class="silence secondary" data-id="' + escapeHtml(a.id) + '">' + escapeHtml(t("js.silence")) + "</button>";
       return html;
     }
     function row(a) {
@@ -191,8 +190,8 @@
         post(page.ack_url.replace("{id}", encodeURIComponent(b.getAttribute("data-id"))), { comment: t("js.ack_comment") })
           .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
       } else if (b.classList.contains("silence")) {
-        var matchers = ["alertname=" + b.getAttribute("data-rule"), "iso3=" + b.getAttribute("data-iso3")];
-        post(page.silence_url, { matchers: matchers, reason: t("js.silence_reason"), hours: 24, duration: "24h" })
+        post(page.silence_url.replace("{id}", encodeURIComponent(b.getAttribute("data-id"))),
+          { reason: t("js.silence_reason"), duration_hours: 24 })
           .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
       }
     });
