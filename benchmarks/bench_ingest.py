@@ -5,11 +5,16 @@ RSS (``ru_maxrss``) belongs to that loader alone, after one warm-up read so
 that all of them find the file in the page cache:
 
 * ours: ``Store.ingest(get_adapter("baci"), file)`` into a fresh file store:
-  sha256 of the file, header check, typed parse, ISO3 mapping, HS6 padding,
-  range/duplicate/country validation, catalog entry, one transaction;
+  sha256 of the file, header check, typed parse, strict HS6 codes, range,
+  duplicate and country validation, the ``baci_flows`` view (ISO3, hs6 text)
+  over the compact table, catalog entry, one transaction;
 * duckdb: ``CREATE TABLE t AS SELECT * FROM read_csv(file)`` into a fresh file
   database (no validation, codes left numeric);
 * pandas: ``pandas.read_csv(file)`` into memory (nothing written).
+
+The loaders run ``REPEAT`` rounds, interleaved (ours, duckdb, pandas, ours, ...),
+each run a fresh subprocess; the best run of each is kept (all runs are in the
+result), so that a busy machine penalises none of them more than the others.
 
 Targets: ours <= 1.3 x duckdb, peak RSS <= 2 GB.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +35,7 @@ from benchmarks.generate import cached
 
 ROOT = Path(__file__).resolve().parents[1]
 LOADERS = ("ours", "duckdb", "pandas")
+REPEAT = 3
 
 
 def _peak_rss_mb() -> float:
@@ -52,7 +59,7 @@ def _child(loader: str, path: Path, workdir: Path) -> dict[str, Any]:
     from cultrade.sources import get_adapter
     from cultrade.store import Store
 
-    start = time.perf_counter()
+    cpu0, start = os.times(), time.perf_counter()
     if loader == "ours":
         with Store(workdir / "ours.duckdb", settings=Settings(home=workdir)) as store:
             rows = store.ingest(get_adapter("baci"), path).total_rows
@@ -65,9 +72,9 @@ def _child(loader: str, path: Path, workdir: Path) -> dict[str, Any]:
         con.close()
     else:
         rows = len(pd.read_csv(path))
-    seconds = time.perf_counter() - start
-    peak_mb = _peak_rss_mb()
-    return {"seconds": seconds, "rows": rows, "peak_rss_mb": peak_mb}
+    seconds, cpu1 = time.perf_counter() - start, os.times()
+    cpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system  # all threads: steadier than wall time when busy
+    return {"seconds": seconds, "cpu_seconds": round(cpu, 3), "rows": rows, "peak_rss_mb": _peak_rss_mb()}
 
 
 def _measure(loader: str, path: Path, workdir: Path) -> dict[str, Any]:
@@ -83,13 +90,18 @@ def _measure(loader: str, path: Path, workdir: Path) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(rows: int, workdir: Path) -> dict[str, Any]:
-    """Measure the three loaders on a cached generated file of ``rows`` rows."""
+def run(rows: int, workdir: Path, repeat: int = REPEAT) -> dict[str, Any]:
+    """Measure the three loaders on a cached generated file of ``rows`` rows (best of ``repeat``)."""
     path = cached(rows)  # generated in this process only the first time; children measure their own peak
     with open(path, "rb") as fh:  # warm the page cache for everyone
         while fh.read(1 << 24):
             pass
-    results = {loader: _measure(loader, path, workdir) for loader in LOADERS}
+    runs: dict[str, list[dict[str, Any]]] = {loader: [] for loader in LOADERS}
+    for _ in range(repeat):
+        for loader in LOADERS:
+            runs[loader].append(_measure(loader, path, workdir))
+    results = {loader: {**min(r, key=lambda x: x["seconds"]), "all_seconds": [round(x["seconds"], 3) for x in r],
+                        "max_peak_rss_mb": max(x["peak_rss_mb"] for x in r)} for loader, r in runs.items()}
     for loader, res in results.items():
         res["rows_per_s"] = res["rows"] / res["seconds"]
         if res["rows"] != rows:
@@ -102,9 +114,10 @@ def run(rows: int, workdir: Path) -> dict[str, Any]:
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "rows": rows,
         "results": results,
-        "ratios": {"ours_over_duckdb": ours / raw, "ours_over_pandas": ours / pandas},
+        "ratios": {"ours_over_duckdb": ours / raw, "ours_over_pandas": ours / pandas,
+                   "ours_over_duckdb_cpu": results["ours"]["cpu_seconds"] / results["duckdb"]["cpu_seconds"]},
         "targets": {"ours_over_duckdb": "<= 1.3", "peak_rss_mb": "<= 2048"},
-        "met": {"ratio": ours / raw <= 1.3, "rss": results["ours"]["peak_rss_mb"] <= 2048},
+        "met": {"ratio": ours / raw <= 1.3, "rss": results["ours"]["max_peak_rss_mb"] <= 2048},
     }
 
 

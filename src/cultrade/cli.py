@@ -17,6 +17,7 @@ from cultrade.commands.common import console, handle_errors, print_frame
 from cultrade.commands.common import open_store as _open_store
 from cultrade.commands.alerts import register as register_alerts
 from cultrade.commands.fetch import register as register_fetch
+from cultrade.commands.monitor import register as register_monitor
 from cultrade.commands.forecast import register as register_forecast
 from cultrade.commands.risk import register as register_risk
 from cultrade.commands.trade import register as register_trade
@@ -36,6 +37,7 @@ register_trade(app)
 register_risk(app)
 register_fetch(app)
 register_alerts(app)
+register_monitor(app)
 register_forecast(app)
 @app.command()
 @handle_errors

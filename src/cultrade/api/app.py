@@ -4,6 +4,8 @@ Schema at ``/api/v1/openapi.json``, docs at ``/api/docs``. Every route is under
 ``/api/v1`` and, except ``/health`` and ``POST/DELETE /session``, needs an API key
 (see :mod:`cultrade.api.auth`). Start-up opens the store and creates the
 ``api_keys``/``api_audit`` tables; nothing is computed until a route asks for it.
+The store stays open for the app's life (test clients run the lifespan on every
+call): whoever created the app closes it with ``app.state.api.close()``.
 
 >>> import tempfile, pathlib
 >>> from fastapi.testclient import TestClient
@@ -22,8 +24,6 @@ Schema at ``/api/v1/openapi.json``, docs at ``/api/docs``. Every route is under
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +106,7 @@ def create_app(store_path: str | Path | None = None, *, settings: Settings | Non
     api = api_settings or ApiSettings()
     state = ApiState.open(store_path, settings, api, rules_path)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        state.close()
-
-    app = FastAPI(title="cultrade API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+    app = FastAPI(title="cultrade API", version=__version__, description=DESCRIPTION,
                   openapi_url=f"{PREFIX}/openapi.json", docs_url="/api/docs", redoc_url=None)
     app.state.api = state
     errors.install(app)

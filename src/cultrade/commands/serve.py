@@ -29,7 +29,10 @@ def serve(
     app = create_app(api_settings=api)
     web = " and the dashboard" if app.state.web_mounted else ""
     console.print(f"cultrade API{web} on http://{host}:{port} (docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+    finally:
+        app.state.api.close()
 
 
 @keys_app.command("create")

@@ -218,8 +218,7 @@ def aggregate_events(events: pa.Table, mapper: CodeMapper) -> SliceAggregate:
         return np.asarray(col.fill_null(0).to_numpy(), dtype=dtype)
 
     quad = num("QuadClass", np.int64)
-    root = np.asarray(pd.to_numeric(events.column("EventRootCode").to_pandas(), errors="coerce").fillna(0),
-                      dtype=np.int64)
+    root = num("EventRootCode", np.int64)
     gold = num("GoldsteinScale", np.float64)
     mentions = num("NumMentions", np.float64)
     tone = num("AvgTone", np.float64)
@@ -309,15 +308,20 @@ def _present(vals: np.ndarray) -> np.ndarray:
 
 def signal_rows(granularity: str, ts: datetime, positions: np.ndarray, values: np.ndarray, med: np.ndarray,
                 mad: np.ndarray, updated_at: datetime, previous: np.ndarray | None = None
-                ) -> tuple[pa.Table, np.ndarray]:
+                ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     """The ``monitor_signals`` rows of one bucket for the countries at ``positions`` (values: countries × METRICS),
-    and for each row whether it existed before (``previous``: the bucket's values before this update).
+    and for each row whether it existed before and whether its value changed (``previous``: the bucket's
+    values before this update).
 
     A zero count (and an undefined tone) has no row.
     """
     vals = values[positions]
     r, m = np.nonzero(_present(vals))
-    existed = _present(previous[positions])[r, m] if previous is not None else np.zeros(len(r), dtype=bool)
+    if previous is not None:
+        existed = _present(previous[positions])[r, m]
+        changed = previous[positions][r, m] != vals[r, m]
+    else:
+        existed, changed = np.zeros(len(r), dtype=bool), np.ones(len(r), dtype=bool)
     c = positions[r]
     v = vals[r, m]
     b = med[c, m]
@@ -340,7 +344,7 @@ def signal_rows(granularity: str, ts: datetime, positions: np.ndarray, values: n
         "mad": col(d),
         "anomaly": col(z),
         "updated_at": pa.array(np.full(n, np.datetime64(updated_at, "us")), type=pa.timestamp("us")),
-    }), existed
+    }), existed, changed
 
 
 def bucket_start(ts: datetime, granularity: str) -> datetime:

@@ -85,7 +85,7 @@ _HINT = "the slice is damaged or truncated; download it again from data.gdeltpro
 # Only these columns are parsed (pyarrow skips the others while tokenising).
 COLUMNS = ("GLOBALEVENTID", "Actor1CountryCode", "Actor2CountryCode", "EventBaseCode", "EventRootCode",
            "QuadClass", "GoldsteinScale", "NumMentions", "AvgTone", "ActionGeo_CountryCode", "DATEADDED")
-_TYPES = {"GLOBALEVENTID": pa.int64(), "QuadClass": pa.int8(), "GoldsteinScale": pa.float64(),
+_TYPES = {"GLOBALEVENTID": pa.int64(), "QuadClass": pa.int8(), "EventRootCode": pa.int16(), "GoldsteinScale": pa.float64(),
           "NumMentions": pa.int64(), "AvgTone": pa.float64()}
 _READ = pacsv.ReadOptions(column_names=V2_COLUMNS, use_threads=False, block_size=1 << 24)
 _PARSE = pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, newlines_in_values=False)
@@ -437,11 +437,12 @@ class EventStream:
             acc = old + agg.values
             self.buckets[(g, start)] = acc
             med, mad = self._baseline(g, start.date())
-            rows, existed = sig.signal_rows(g, start, touched, sig.output_values(acc), med, mad, now,
-                                            previous=sig.output_values(old))
+            rows, existed, changed = sig.signal_rows(g, start, touched, sig.output_values(acc), med, mad, now,
+                                                     previous=sig.output_values(old))
             inserts.append(rows.filter(pa.array(~existed)))
-            updates.append(rows.filter(pa.array(existed)))
-        self._update_rows(updates, sig.bucket_start(ts, "day"))
+            updates.append(rows.filter(pa.array(existed & changed)))  # unchanged rows keep their updated_at
+        for g, upd in zip(sig.GRANULARITIES, updates, strict=True):
+            self._update_rows([upd], g, [sig.bucket_start(ts, g)])
         self._insert_rows(inserts)
         new_cover = {g: sig.bucket_start(ts, g) not in self.covered[g] for g in sig.GRANULARITIES}
         for g in sig.GRANULARITIES:
@@ -484,17 +485,23 @@ class EventStream:
         finally:
             self.con.unregister("_mon_rows")
 
-    def _update_rows(self, rows: list[pa.Table], since: datetime) -> None:
-        """Update existing signal rows in place (a delete + insert would leave dead rows behind until a checkpoint)."""
+    def _update_rows(self, rows: list[pa.Table], granularity: str, starts: list[datetime]) -> None:
+        """Update existing signal rows in place (a delete + insert would leave dead rows behind until a checkpoint).
+
+        One statement per bucket, filtered on the bucket's constant ``ts`` so DuckDB skips other row groups.
+        """
         frame = pa.concat_tables(rows)
         if frame.num_rows == 0:
             return
         self.con.register("_mon_upd", frame)
         try:
-            self.con.execute(
-                "UPDATE monitor_signals AS s SET value = r.value, baseline = r.baseline, mad = r.mad, "
-                "anomaly = r.anomaly, updated_at = r.updated_at FROM _mon_upd AS r WHERE s.ts >= ? AND s.ts = r.ts "
-                "AND s.granularity = r.granularity AND s.iso3 = r.iso3 AND s.metric = r.metric", [since])
+            g = granularity
+            for t in sorted(set(starts)):
+                self.con.execute(
+                    "UPDATE monitor_signals AS s SET value = r.value, baseline = r.baseline, mad = r.mad, "
+                    "anomaly = r.anomaly, updated_at = r.updated_at FROM _mon_upd AS r WHERE s.ts = ? "
+                    "AND s.granularity = ? AND r.ts = ? AND r.granularity = ? AND s.iso3 = r.iso3 "
+                    "AND s.metric = r.metric", [t, g, t, g])
         finally:
             self.con.unregister("_mon_upd")
 
@@ -517,7 +524,7 @@ class EventStream:
                     values = sig.output_values(self.buckets[(g, t)])
                     present = np.flatnonzero((values[:, : sig.N_ADD] != 0).any(axis=1))
                     rows.append(sig.signal_rows(g, t, present, values, med, mad, now)[0])
-                self._update_rows(rows, min(starts))
+                self._update_rows(rows, g, starts)
 
 
 # -- drivers --------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def require_chromium() -> str:
 
 
 @contextmanager
-def browser() -> Iterator[Any]:
+def open_browser() -> Iterator[Any]:
     """A launched headless Chromium (Playwright sync API), closed on exit."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
@@ -70,5 +70,5 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-__all__ = ["CHROMIUM_ARGS", "DEFAULT_CHROMIUM", "INSTALL_HINT", "BrowserMissingError", "browser", "chromium_path",
+__all__ = ["CHROMIUM_ARGS", "DEFAULT_CHROMIUM", "INSTALL_HINT", "BrowserMissingError", "chromium_path", "open_browser",
            "require_chromium"]

@@ -55,11 +55,8 @@ _NAME = re.compile(r"BACI_(HS\d\d)_Y(\d{4})_(V\d{6})", re.IGNORECASE)
 # k is read as text, so that only canonical codes pass (an INTEGER read would take '30043.1' as 30043).
 _TYPES = {"t": "SMALLINT", "i": "SMALLINT", "j": "SMALLINT", "k": "VARCHAR", "v": "DOUBLE", "q": "DOUBLE"}
 _NULLS = ["", *(" " * n + "NA" for n in range(24))]  # q is right-aligned: NA after any number of spaces
-_COMPACT_DDL = f"""
-CREATE TABLE IF NOT EXISTS {COMPACT} (
-    year SMALLINT, hs_edition VARCHAR, exporter_code SMALLINT, importer_code SMALLINT, product_code INTEGER,
-    value_kusd DOUBLE, quantity_t DOUBLE, _partition VARCHAR
-)"""
+_COMPACT_DDL = f"""CREATE TABLE IF NOT EXISTS {COMPACT} (year SMALLINT, hs_edition VARCHAR, exporter_code SMALLINT,
+    importer_code SMALLINT, product_code INTEGER, value_kusd DOUBLE, quantity_t DOUBLE, _partition VARCHAR)"""
 _VIEW = f"""CREATE OR REPLACE VIEW {FLOWS} AS
 SELECT f.year, f.hs_edition, e.iso3 AS exporter, m.iso3 AS importer, p.hs6, f.value_kusd, f.quantity_t, f._partition
 FROM {COMPACT} AS f JOIN {_ISO3} AS e ON e.code = f.exporter_code JOIN {_ISO3} AS m ON m.code = f.importer_code
@@ -71,12 +68,7 @@ _HS6_RE = f"[0-9]{{6}}|{UNSPECIFIED}"
 _PRODUCT = (f"CASE WHEN r.k = '{UNSPECIFIED}' THEN -1 WHEN length(r.k) IN (5, 6) AND r.k[1] BETWEEN '0' AND '9' "
             "THEN TRY_CAST(r.k AS INTEGER) END")
 _HS6_TEXT = f"CASE WHEN p = -1 THEN '{UNSPECIFIED}' ELSE lpad(CAST(p AS VARCHAR), 6, '0') END"
-
-
-def _valid_product(code: str) -> str:
-    return f"coalesce(({code}) = -1 OR ({code}) BETWEEN 10000 AND 999999, false)"
-
-
+_VALID = "coalesce(({0}) = -1 OR ({0}) BETWEEN 10000 AND 999999, false)"  # .format(product code expression)
 # Injective once codes are known (< 1000) and products valid: (exporter, importer, product) as one BIGINT.
 _KEY = "((exporter_code::BIGINT * 1000 + importer_code) * 1000001 + product_code + 1)"
 _GET_HINT = "download the file again from CEPII; BACI files are plain UTF-8 CSV with the header t,i,j,k,v,q"
@@ -108,8 +100,7 @@ def code_table() -> pd.DataFrame:
     return pd.DataFrame({"code": list(rows), "iso3": list(rows.values())}).astype({"code": "int32"})
 
 
-def _known_codes() -> dict[int, str]:
-    """BACI code -> ISO3 for every code that names a country."""
+def _known_codes() -> dict[int, str]:  # BACI code -> ISO3, countries only
     return {int(c): str(iso) for c, iso in code_table().itertuples(index=False) if isinstance(iso, str) and iso}
 
 
@@ -257,7 +248,7 @@ class BACI(SourceAdapter):
                       count(*) FILTER (year IS DISTINCT FROM $year),
                       count(*) FILTER (value_kusd IS NULL OR NOT isfinite(value_kusd) OR value_kusd < 0),
                       count(*) FILTER (NOT isfinite(quantity_t) OR quantity_t < 0),
-                      count(*) FILTER (NOT {_valid_product("product_code")}),
+                      count(*) FILTER (NOT {_VALID.format("product_code")}),
                       list(DISTINCT exporter_code), list(DISTINCT importer_code), list(DISTINCT product_code)
                FROM {COMPACT} WHERE _partition = $partition""",
             {"year": year, "partition": partition}).fetchone()
@@ -274,7 +265,7 @@ class BACI(SourceAdapter):
              "v is in thousand USD and never negative; correct the cell"),
             (bad_q, "NOT isfinite(q) OR q < 0", "q", "the quantity is negative",
              "q is in tonnes, never negative; write NA when unknown"),
-            (bad_k, f"NOT {_valid_product(_PRODUCT)}", "k",
+            (bad_k, f"NOT {_VALID.format(_PRODUCT)}", "k",
              "the product code is not an HS6 code", "k is a six-digit HS code (chapters 01-99)"),
         ]
         for count, where, column, message, hint in checks:

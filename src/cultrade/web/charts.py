@@ -115,8 +115,8 @@ def risk_map(data: Sequence[Mapping[str, Any]], *, title: str = "", band_labels:
         "visualMap": {"type": "piecewise", "dimension": 1, "pieces": pieces, "left": 8, "bottom": 8,
                       "orient": "vertical", "outOfRange": {"color": NO_DATA_COLOR}},
         "series": [{
-            "type": "map", "map": "world", "nameProperty": "iso3", "roam": True, "zoom": 1.15,
-            "top": 32, "bottom": 0, "itemStyle": {"areaColor": NO_DATA_COLOR, "borderColor": "#ffffff",
+            "type": "map", "map": "world", "nameProperty": "iso3", "roam": True,
+            "top": 44, "bottom": 8, "left": 8, "right": 8, "itemStyle": {"areaColor": NO_DATA_COLOR, "borderColor": "#ffffff",
                                                   "borderWidth": 0.5},
             "emphasis": {"label": {"show": False}, "itemStyle": {"areaColor": "#4a6fa5"}},
             "select": {"disabled": True},

@@ -20,7 +20,7 @@ dimension and domain names come from the project's bilingual references.
 >>> t.date(datetime.date(2024, 3, 5)), Translator("en").date(datetime.date(2024, 3, 5))
 ('2024年3月5日', 'Mar 5, 2024')
 >>> t.country("IRN"), Translator("en").country("IRN")
-('伊朗', 'Iran (Islamic Republic of)')
+('伊朗伊斯兰共和国', 'Iran')
 >>> t.band("very high"), t.outlook("deteriorating")
 ('很高', '恶化')
 >>> negotiate(None, None, "zh-CN,zh;q=0.9,en;q=0.8"), negotiate("en", "zh-CN", None), negotiate(None, None, None)
@@ -128,7 +128,8 @@ class Translator:
         if _nan(value):
             return dash
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(float(value), format=fmt, locale=self.locale)
+        x = round(float(value), digits) + 0.0  # no "-0.000" for tiny negative noise
+        return format_decimal(x, format=fmt, locale=self.locale)
 
     def integer(self, value: Any, dash: str = "–") -> str:
         return self.decimal(value, 0, dash)

@@ -62,7 +62,8 @@ def cached(store: Store, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
 
 
 def risk_index(store: Store, home: str = "CHN", domain: str = "general") -> RiskIndex:
-    return cached(store, ("index", home, domain), lambda: build_index(store, home, domain))  # type: ignore[no-any-return]
+    found: RiskIndex = cached(store, ("index", home, domain), lambda: build_index(store, home, domain))
+    return found
 
 
 def rank_intervals(store: Store, home: str, domain: str, year: int) -> pd.DataFrame | None:
@@ -72,8 +73,9 @@ def rank_intervals(store: Store, home: str, domain: str, year: int) -> pd.DataFr
     except ImportError:  # pragma: no cover - the module ships with cultrade
         return None
     idx = risk_index(store, home, domain)
-    return cached(store, ("mc", home, domain, year),  # type: ignore[no-any-return]
-                  lambda: monte_carlo(idx, UNCERTAINTY_DRAWS, seed=0, year=year))
+    found: pd.DataFrame = cached(store, ("mc", home, domain, year),
+                                 lambda: monte_carlo(idx, UNCERTAINTY_DRAWS, seed=0, year=year))
+    return found
 
 
 def domain_options(t: Translator) -> list[dict[str, str]]:
@@ -94,15 +96,16 @@ def map_context(store: Store, t: Translator, home: str, domain: str, year: int |
     year_ = int(table["year"].iloc[0])
     scored = table[table["score"].notna()]
     rows = []
-    for r in table.itertuples(index=False):
-        band = str(r.band)
-        rows.append({"iso3": r.iso3, "label": t.country(r.iso3), "score": _num(r.score), "band": band,
+    for r in table.to_dict("records"):
+        band, iso3, rank = str(r["band"]), str(r["iso3"]), r["rank"]
+        rows.append({"iso3": iso3, "label": t.country(iso3), "score": _num(r["score"]), "band": band,
                      "band_text": t.band(band), "band_pos": BANDS.index(band) if band in BANDS else -1,
-                     "rank": None if pd.isna(r.rank) else int(r.rank), "outlook": t.outlook(str(r.outlook))})
+                     "rank": None if pd.isna(rank) else int(rank), "outlook": t.outlook(str(r["outlook"]))})
     band_labels = {b: t.band(b) for b in BANDS}
     option = charts.risk_map(rows, title=t("map.chart_title", year=year_, home=t.country(home)),
                              band_labels=band_labels)
-    years = [int(y) for y, ok in zip(idx.years, (~np.isnan(idx.score)).any(axis=1), strict=True) if ok]
+    has_score = np.asarray((~np.isnan(idx.score)).any(axis=1), dtype=bool).tolist()
+    years = [int(y) for y, ok in zip(idx.years.tolist(), has_score, strict=True) if ok]
     counts = {t.band(b): int((scored["band"] == b).sum()) for b in BANDS}
     return {"year": year_, "years": years, "rows": rows, "top": [r for r in rows if r["score"] is not None][:20],
             "option": option, "scored": len(scored), "counts": counts, "band_colors": charts.BAND_COLORS}

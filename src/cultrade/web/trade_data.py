@@ -23,8 +23,9 @@ from cultrade.web.risk_data import cached
 
 
 def profile(store: Store, iso3: str, year: int | None = None, domain: str | None = None) -> TradeProfile:
-    return cached(store, ("trade", iso3, year, domain),  # type: ignore[no-any-return]
-                  lambda: trade_profile(store, iso3, year=year, domain=domain))
+    found: TradeProfile = cached(store, ("trade", iso3, year, domain),
+                                 lambda: trade_profile(store, iso3, year=year, domain=domain))
+    return found
 
 
 def trade_years(store: Store) -> list[int]:
@@ -44,6 +45,21 @@ def domain_choices(t: Translator, scheme: str = "unctad") -> list[dict[str, str]
     return [{"id": code, "label": t.pick(d.label_en, d.label_zh)} for code, d in DOMAINS[scheme].items()]
 
 
+def _rows(frame: pd.DataFrame | None) -> list[Any]:
+    """Rows as objects with attribute access (``r.domain``), typed loosely for the templates."""
+    if frame is None:
+        return []
+    return [_Row(r) for r in frame.to_dict("records")]
+
+
+class _Row:
+    def __init__(self, values: dict[Any, Any]) -> None:
+        self.__dict__.update({str(k): v for k, v in values.items()})
+
+    def __getattr__(self, name: str) -> Any:  # a column the profile lacks reads as None
+        return None
+
+
 def _get(row: Any, name: str) -> Any:
     return getattr(row, name, None)
 
@@ -54,7 +70,7 @@ def trade_context(store: Store, t: Translator, iso3: str, year: int | None = Non
     p = profile(store, iso3, year, domain)
     dl = {code: domain_label(t, p.scheme, code) for code in DOMAINS.get(p.scheme, {})}
     summary = []
-    for r in p.summary.itertuples(index=False):
+    for r in _rows(p.summary):
         summary.append({
             "domain": dl.get(r.domain, r.domain), "exports": t.money(r.exports),
             "imports": t.money(_get(r, "imports")), "balance": t.money(_get(r, "balance")),
@@ -75,16 +91,16 @@ def trade_context(store: Store, t: Translator, iso3: str, year: int | None = Non
                                           title=t("trade.chart_history"), fmt="fmt:money")
     partners: list[dict[str, Any]] = []
     if p.partners is not None and not p.partners.empty:
-        for r in p.partners.itertuples(index=False):
+        for r in _rows(p.partners):
             partners.append({"domain": dl.get(r.domain, r.domain), "rank": int(r.rank), "iso3": r.partner,
                              "partner": t.country(r.partner), "value": t.money(r.value),
                              "share": t.percent(r.share)})
-        top = (p.partners.groupby("partner")["value"].sum().sort_values(ascending=False).head(10))
+        top = p.partners.groupby("partner")["value"].sum().sort_values(ascending=False).head(10)
         charts_["partners"] = charts.bars([t.country(str(c)) for c in top.index], list(top.values),
                                           title=t("trade.chart_partners", year=p.year), fmt="fmt:money")
     concentration = []
     if p.concentration is not None:
-        for r in p.concentration.sort_values("value", ascending=False).itertuples(index=False):
+        for r in _rows(p.concentration.sort_values("value", ascending=False)):
             concentration.append({
                 "domain": dl.get(r.domain, r.domain), "hhi": t.decimal(r.hhi, 3),
                 "hhi_level": _hhi_level(t, r.hhi), "top_n": int(r.top_n), "top_n_share": t.percent(r.top_n_share),
@@ -92,14 +108,15 @@ def trade_context(store: Store, t: Translator, iso3: str, year: int | None = Non
                 "trend": t.decimal(_get(r, "hhi_trend"), 3)})
     groups = []
     if p.regions is not None and not p.regions.empty:
-        g = p.regions.groupby("group", as_index=False)["value"].sum().sort_values("value", ascending=False)
+        g = p.regions.groupby("group")["value"].sum().sort_values(ascending=False)
         total = float(p.summary["exports"].sum()) or float("nan")
-        for r in g.itertuples(index=False):
-            groups.append({"group": t(f"group.{r.group}") if t.has(f"group.{r.group}") else r.group,
-                           "value": t.money(r.value), "share": t.percent(r.value / total)})
+        for name, value in g.items():
+            key = f"group.{name}"
+            groups.append({"group": t(key) if t.has(key) else str(name), "value": t.money(value),
+                           "share": t.percent(float(value) / total)})
     services = []
     if p.services is not None:
-        for r in p.services.itertuples(index=False):
+        for r in _rows(p.services):
             key = f"ebops.{r.ebops_code}"
             services.append({"year": int(r.year), "category": t(key) if t.has(key) else r.domain,
                              "role": t(f"trade.role_{r.role}"), "exports": t.money(r.exports),

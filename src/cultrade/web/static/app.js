@@ -99,6 +99,7 @@
         f.properties.iso3 = (page.m49 || {})[String(f.id).padStart(3, "0")] || ("N" + f.id);
       });
       geo.features = geo.features.filter(function (f) { return f.properties.name !== "Antarctica"; });
+      geo.features.forEach(fixAntimeridian);
       echarts.registerMap("world", geo);
       var chart = renderChart(el, option, "canvas");
       chart.on("click", function (p) {
@@ -107,6 +108,20 @@
         window.location.href = "/country/" + p.name + "?" + q.toString();
       });
     }).catch(function () { done(); });
+  }
+
+  /* Rings crossing the antimeridian (Russia, Fiji) would streak across the map: shift their west part east. */
+  function fixAntimeridian(f) {
+    var g = f.geometry;
+    if (!g) return;
+    var polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    polys.forEach(function (poly) {
+      poly.forEach(function (ring) {
+        var west = false, east = false;
+        ring.forEach(function (p) { if (p[0] < -150) west = true; if (p[0] > 150) east = true; });
+        if (west && east) ring.forEach(function (p) { if (p[0] < 0) p[0] += 360; });
+      });
+    });
   }
 
   /* -- login: POST /api/v1/session when the REST API is there, else the plain form post -- */
@@ -162,7 +177,7 @@
       }).join("") : '<tr class="empty"><td colspan="4" class="muted">' + escapeHtml(t("js.no_silences")) + "</td></tr>";
     }
     function poll() {
-      fetch(page.alerts_url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      fetch(page.alerts_url + "?lang=" + encodeURIComponent(lang), { credentials: "same-origin", cache: "no-store" }).then(function (r) {
         if (r.status === 401) { window.location.href = "/login?next=/alerts"; return null; }
         return r.json();
       }).then(function (data) {
