@@ -18,6 +18,7 @@ from cultrade.commands.common import open_store as _open_store
 from cultrade.commands.alerts import register as register_alerts
 from cultrade.commands.fetch import register as register_fetch
 from cultrade.commands.monitor import register as register_monitor
+from cultrade.commands.report import register as register_report
 from cultrade.commands.forecast import register as register_forecast
 from cultrade.commands.risk import register as register_risk
 from cultrade.commands.trade import register as register_trade
@@ -38,6 +39,7 @@ register_risk(app)
 register_fetch(app)
 register_alerts(app)
 register_monitor(app)
+register_report(app)
 register_forecast(app)
 @app.command()
 @handle_errors

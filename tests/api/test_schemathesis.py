@@ -58,7 +58,6 @@ def test_no_server_errors(method: str, path: str, api_schema: Any, fuzz_api: Any
               suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
         response = case.call(headers=headers)
-        print("STATUS", method, path, response.status_code)
         case.validate_response(response, checks=[not_a_server_error])
         if response.status_code >= 400:
             assert set(response.json()) == ERROR_KEYS, response.text
