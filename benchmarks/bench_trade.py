@@ -61,7 +61,7 @@ def run(rows: int, workdir: Path) -> dict[str, Any]:
             return aggregate(classified_flows(store, "unctad", role="core")).to_pyarrow()
 
         def raw_sql() -> Any:
-            return con.execute(SQL).fetch_arrow_table()
+            return con.sql(SQL).to_arrow_table()
 
         t_ours, a = _best(ours)
         t_sql, b = _best(raw_sql)

@@ -19,6 +19,7 @@ from cultrade.commands.alerts import register as register_alerts
 from cultrade.commands.fetch import register as register_fetch
 from cultrade.commands.monitor import register as register_monitor
 from cultrade.commands.report import register as register_report
+from cultrade.commands.serve import register as register_serve
 from cultrade.commands.forecast import register as register_forecast
 from cultrade.commands.risk import register as register_risk
 from cultrade.commands.trade import register as register_trade
@@ -40,6 +41,7 @@ register_fetch(app)
 register_alerts(app)
 register_monitor(app)
 register_report(app)
+register_serve(app)
 register_forecast(app)
 @app.command()
 @handle_errors

@@ -68,7 +68,7 @@ class Api:
     def headers(self, role: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
 
-    def state(self):  # noqa: ANN201
+    def state(self):
         return self.app.state.api
 
 
@@ -83,7 +83,7 @@ def make_api(template: Path, home: Path) -> Api:
 
 
 @pytest.fixture(scope="session")
-def api_factory(template_store: Path):  # noqa: ANN201
+def api_factory(template_store: Path):
     """``api_factory(home)``: a fresh app on a private copy of the template store."""
     return lambda home: make_api(template_store, home)
 

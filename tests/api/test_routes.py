@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import types
+from datetime import datetime
 from pathlib import Path
-
 from typing import Any
 
 import pytest
@@ -216,3 +216,22 @@ def test_web_dashboard_is_mounted_when_present(monkeypatch: pytest.MonkeyPatch, 
     app = create_app(tmp_path / "w.duckdb", settings=Settings(home=tmp_path))
     assert app.state.web_mounted is False
     app.state.api.close()
+
+
+def test_alert_list_cache_sees_every_write(api: Any) -> None:
+    url = "/alerts?severity=warning&limit=1000"
+    before = {a["id"]: a for a in get(api, url)["items"]}
+    target = next(i for i, a in before.items() if a["acked_by"] is None)
+    api.client.post(f"{V1}/alerts/{target}/ack", json={}, headers=api.headers("admin"))
+    after = {a["id"]: a for a in get(api, url)["items"]}
+    assert after[target]["acked_by"] == "test-admin"
+    from cultrade.api.service import alerts_table
+    from cultrade.monitor.engine import evaluate
+    from cultrade.monitor.rules import load_rules
+
+    with api.state().lock:  # another writer in the process (e.g. an evaluation loop)
+        evaluate(api.state().store, datetime(2027, 1, 1), rules=load_rules(), watchlists=[])
+        truth = alerts_table(api.state().store, severity="warning")
+    later = get(api, url)["items"]
+    assert [(a["id"], a["state"], a["value"]) for a in later] == list(
+        zip(truth["id"], truth["state"], truth["value"].where(truth["value"].notna(), None), strict=True))

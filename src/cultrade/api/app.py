@@ -23,6 +23,7 @@ call): whoever created the app closes it with ``app.state.api.close()``.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,14 @@ class AuditMiddleware:
 
 
 def _mount_web(app: FastAPI) -> bool:
+    """Call ``cultrade.web.mount(app)`` when the dashboard package provides it; API only otherwise."""
     try:
-        from cultrade.web import mount  # type: ignore[attr-defined]
+        web = importlib.import_module("cultrade.web")
     except ImportError:
+        return False
+    mount = getattr(web, "mount", None)
+    if not callable(mount):
+        log.warning("cultrade.web has no mount(app): serving the API only")
         return False
     mount(app)
     return True

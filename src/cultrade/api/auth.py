@@ -49,8 +49,8 @@ def require(role: str) -> Callable[..., Principal]:
     def dependency(
         request: Request,
         bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),  # noqa: B008
-        header: str | None = Depends(header_scheme),  # noqa: B008
-        cookie: str | None = Depends(cookie_scheme),  # noqa: B008
+        header: str | None = Depends(header_scheme),
+        cookie: str | None = Depends(cookie_scheme),
     ) -> Principal:
         state = api_state(request)
         key = presented_key(bearer, header, cookie)

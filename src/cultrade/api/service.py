@@ -10,10 +10,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
+import duckdb
 import ibis
+import numpy as np
 import pandas as pd
 
 from cultrade.api.errors import NotFoundError
@@ -24,12 +28,32 @@ from cultrade.sources.loading import summarise
 from cultrade.store import INDICATOR_VIEW, Store
 
 
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime().isoformat()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, np.ndarray | list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN/NaT → None, timestamps → ISO 8601, numpy scalars → Python."""
+    """JSON-ready rows: NaN/NaT/NA → None, timestamps → ISO 8601, numpy scalars → Python (floats exact).
+
+    >>> records(pd.DataFrame({"a": [1.0, float("nan")], "t": pd.to_datetime(["2025-01-02", None])}))
+    [{'a': 1.0, 't': '2025-01-02T00:00:00'}, {'a': None, 't': None}]
+    """
     if df.empty:
         return []
-    out: list[dict[str, Any]] = json.loads(df.to_json(orient="records", date_format="iso", date_unit="s"))
-    return out
+    cols = [str(c) for c in df.columns]
+    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in df.itertuples(index=False, name=None)]
 
 
 def page(df: pd.DataFrame, limit: int, offset: int) -> tuple[pd.DataFrame, int]:
@@ -127,6 +151,22 @@ def alerts_table(store: Store, *, state: str | None = None, country: str | None 
     return df.reset_index(drop=True)
 
 
+def alerts_version(store: Store) -> tuple[Any, ...] | None:
+    """A cheap stamp that changes whenever an alert or acknowledgement is written (None: no alert tables).
+
+    Every write of an alert row sets ``last_eval_at``, every transition bumps ``seq``,
+    value changes move Σ value, and every acknowledgement adds an ``alert_acks`` row
+    and sets ``acked_seq``, so cached alert lists keyed by this stamp are not stale.
+    """
+    try:
+        row = store.con.execute(
+            "SELECT (SELECT [count(*), sum(seq), sum(acked_seq), sum(value)]::VARCHAR || max(last_eval_at) "
+            "FROM alerts), (SELECT count(*) FROM alert_acks)").fetchone()
+    except duckdb.Error:
+        return None
+    return tuple(row) if row else None
+
+
 def get_alert(store: Store, ident: str) -> AlertState:
     """The alert with this id (fingerprint, or a unique prefix of at least 6 characters); else 404."""
     ident = ident.lower()
@@ -154,5 +194,5 @@ def get_silence(store: Store, silence_id: str) -> Silence:
     raise NotFoundError(f"no silence with id {silence_id!r}", hint="use an id from GET /api/v1/silences")
 
 
-__all__ = ["alert_silences", "alerts_table", "get_alert", "get_silence", "indicator_values", "list_countries",
+__all__ = ["alert_silences", "alerts_table", "alerts_version", "get_alert", "get_silence", "indicator_values", "list_countries",
            "list_indicators", "page", "records", "sources_overview"]

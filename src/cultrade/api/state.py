@@ -33,6 +33,7 @@ from cultrade.settings import Settings
 from cultrade.store import Store
 
 T = TypeVar("T")
+KEY_TTL = 5.0
 
 
 class AuditStore(Store):
@@ -84,10 +85,10 @@ class Cache:
     def get(self, key: Any, build: Callable[[], T], lock: threading.RLock) -> T:
         hit = self._data.get(key)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         with lock:
             if key in self._data:
-                return self._data[key]  # type: ignore[no-any-return]
+                return self._data[key]
             value = build()
             self._data[key] = value
             while len(self._data) > self.size:
@@ -109,6 +110,7 @@ class ApiState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     caches: dict[str, Cache] = field(default_factory=dict)
     _touched: dict[str, float] = field(default_factory=dict)
+    _keys: dict[str, tuple[float, keystore.ApiKey | None]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, store_path: str | Path | None, settings: Settings, api: ApiSettings,
@@ -131,8 +133,10 @@ class ApiState:
         return self.cache(name, size).get(key, build, self.lock)
 
     def invalidate(self, *names: str) -> None:
-        """Drop the named caches (all of them when none is named)."""
+        """Drop the named caches (all of them when none is named); ``"keys"`` is the key lookup cache."""
         with self.lock:
+            if not names or "keys" in names:
+                self._keys.clear()
             for name, c in self.caches.items():
                 if not names or name in names:
                     c.clear()
@@ -144,16 +148,30 @@ class ApiState:
 
     # -- authentication ------------------------------------------------------------------
     def authenticate(self, key: str) -> keystore.ApiKey | None:
-        """The active key matching ``key`` (None if unknown or revoked); records last use (throttled)."""
-        with self.lock:
-            found = keystore.find_key(self.store, key)
-            if found is None or found.revoked_at is not None:
-                return None
-            now = time.monotonic()
-            if now - self._touched.get(found.id, -1e18) >= self.api.last_used_resolution:
-                self._touched[found.id] = now
+        """The active key matching ``key`` (None if unknown or revoked); records last use (throttled).
+
+        Lookups are cached for ``KEY_TTL`` seconds; revoking a key through the API
+        drops the cache at once (no other process can write the store meanwhile).
+        """
+        digest = keystore.hash_key(key)
+        now = time.monotonic()
+        hit = self._keys.get(digest)
+        if hit is not None and now - hit[0] < KEY_TTL:
+            found: keystore.ApiKey | None = hit[1]
+        else:
+            with self.lock:
+                found = keystore.find_key(self.store, key)
+            if found is not None:  # unknown keys are not cached: random guesses must not fill memory
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+                self._keys[digest] = (now, found)
+        if found is None or found.revoked_at is not None:
+            return None
+        if now - self._touched.get(found.id, -1e18) >= self.api.last_used_resolution:
+            self._touched[found.id] = now
+            with self.lock:
                 keystore.touch_key(self.store, found.id)
-            return found
+        return found
 
     # -- audited writes -----------------------------------------------------------------
     @contextmanager

@@ -38,11 +38,13 @@ def default_slice_dir() -> Path:
 
 
 def rules_hook() -> Callable[..., Any] | None:
-    """An ``on_slice`` callback running ``cultrade.monitor.engine.evaluate`` if that module exists, else None.
+    """The rules engine as a slice hook, or None when ``cultrade.monitor.engine`` is not installed.
 
-    The engine is imported lazily. It is called as ``evaluate(store, slice_ts, summary)`` when it takes
-    three positional arguments, else as ``evaluate(store, slice_ts)``: rules are evaluated as of the
-    slice's time, so a replay of past slices fires alerts at the times they would have fired.
+    Normally a :class:`cultrade.monitor.evaluator.SliceEvaluator`: a *transactional* hook that the event
+    stream runs inside each slice's (or replay batch's) transaction, so the alert transitions and their
+    outbox rows commit together with the slices that caused them. Rules are evaluated as of each slice's
+    time, so a replay of past slices fires alerts at the times they would have fired. Without the
+    evaluator module, a plain ``on_slice`` callback calling ``evaluate(store, slice_ts)`` after the commit.
     """
     try:
         engine = importlib.import_module("cultrade.monitor.engine")
@@ -50,6 +52,12 @@ def rules_hook() -> Callable[..., Any] | None:
         if exc.name in ("cultrade.monitor.engine",):
             return None
         raise
+    try:
+        from cultrade.monitor.evaluator import SliceEvaluator
+    except ImportError:
+        SliceEvaluator = None  # type: ignore[assignment,misc]  # noqa: N806
+    if SliceEvaluator is not None:
+        return SliceEvaluator()
     evaluate = getattr(engine, "evaluate", None)
     if not callable(evaluate):
         return None

@@ -168,6 +168,33 @@ def save_alert(store: Store, alert: AlertState, *, new: bool) -> None:
                           [row[c] for c in cols] + [alert.fingerprint])
 
 
+
+_ARROW_TYPES: dict[str, Any] = {"seq": "int32", "notified_seq": "int32", "acked_seq": "int32", "value": "float64"}
+
+
+def save_alerts(store: Store, alerts: Iterable[AlertState]) -> int:
+    """Insert or replace many alerts in one statement (call inside the evaluation's transaction)."""
+    import pyarrow as pa
+
+    rows = []
+    for alert in alerts:
+        row = asdict(alert)
+        row["labels"] = json.dumps(alert.labels, sort_keys=True)
+        rows.append({**row, "iso3": alert.iso3, "severity": alert.severity})
+    if not rows:
+        return 0
+    cols = [*_COLUMNS, "iso3", "severity"]
+    stamp = pa.timestamp("us")
+    schema = pa.schema([(c, pa.from_numpy_dtype(_ARROW_TYPES[c]) if c in _ARROW_TYPES
+                         else stamp if c.endswith(("_ts", "_at", "_since")) else pa.string()) for c in cols])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    store.con.register("_alert_rows", table)
+    try:
+        store.con.execute(f"INSERT OR REPLACE INTO alerts ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _alert_rows")
+    finally:
+        store.con.unregister("_alert_rows")
+    return len(rows)
+
 def record_event(store: Store, alert: AlertState, *, at: datetime, from_state: str, kind: str = "transition",
                  muted_by: str | None = None) -> None:
     """Write the alert's current ``seq``/``state`` as one ``alert_events`` row."""
@@ -359,5 +386,5 @@ def _bands() -> tuple[str, ...]:
 __all__ = [
     "AlertState", "Matcher", "Silence", "acknowledge", "add_silence", "alert_events", "ensure_schema",
     "expire_silence", "find_alert", "fingerprint", "list_alerts", "load_alerts", "load_silences", "naive_utc",
-    "parse_matcher", "record_event", "save_alert", "snapshot_risk", "utcnow",
+    "parse_matcher", "record_event", "save_alert", "save_alerts", "snapshot_risk", "utcnow",
 ]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -285,37 +286,50 @@ def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None
             if alert.rule == rule.name and fp not in seen:
                 before_row = dict(vars(alert))
                 work[fp] = (alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row)
-    inhibitors = inhibited([w[0] for w in work.values()], ruleset)
-    out: list[Transition] = []
     with store.transaction():
-        for fp, (alert, rule, row, before, is_new, before_row) in work.items():
-            timing = Timing.of(rule)
-            muted = _muted_by(alert, silences, inhibitors, now)
-            if before is not None:
-                record_event(store, alert, at=now, from_state=before, muted_by=muted)
-            kind = due_notification(alert, now, timing, muted=muted is not None)
-            receivers: tuple[str, ...] = ()
-            if kind:
-                from cultrade.monitor.notify import enqueue
-
-                sent_from = alert.notified_state or "inactive"
-                mark_notified(alert, kind, now)
-                if kind == "repeat":
-                    record_event(store, alert, at=now, from_state="firing", kind="repeat")
-                receivers = tuple(route(routes, alert.labels))
-                payload = alert_payload(alert, _annotations(rule, alert, row), kind, sent_from)
-                enqueue(store, payload, receivers, group_key=_group_key(alert, ruleset), now=now)
-            if before is not None or kind:
-                out.append(Transition(fp, alert.rule, alert.labels, before or alert.state, alert.state, alert.seq,
-                                      now, alert.value, kind or "transition", bool(kind), muted, receivers))
-            changed = {k for k, v in vars(alert).items() if before_row.get(k) != v}
-            if not timing.keep_firing_for:
-                changed.discard("last_active_at")  # only keep_firing_for reads it
-            if is_new or changed:
-                alert.last_eval_at = now
-                save_alert(store, alert, new=is_new)
+        out = settle(store, work, ruleset, silences, routes, now,
+                     save=lambda alert, new: save_alert(store, alert, new=new))
     if out:
         log.info("monitor: %d alert transition(s) at %s", len(out), now.isoformat())
+    return out
+
+
+WorkItem = tuple[AlertState, Rule, Any, "str | None", bool, dict[str, Any]]
+
+
+def settle(store: Store, work: dict[str, WorkItem], ruleset: RuleSet, silences: list[Silence],
+           routes: list[Watchlist], now: datetime, *, save: Callable[[AlertState, bool], None]) -> list[Transition]:
+    """Write the transitions of the stepped alerts in ``work`` (alert, rule, sample row, previous state or None,
+    is new, the alert's fields before the step): their events, their outbox rows, and ``save`` every alert
+    that changed. The caller holds the transaction, so all of it commits (or not) together."""
+    inhibitors = inhibited([w[0] for w in work.values()], ruleset)
+    out: list[Transition] = []
+    for fp, (alert, rule, row, before, is_new, before_row) in work.items():
+        timing = Timing.of(rule)
+        muted = _muted_by(alert, silences, inhibitors, now)
+        if before is not None:
+            record_event(store, alert, at=now, from_state=before, muted_by=muted)
+        kind = due_notification(alert, now, timing, muted=muted is not None)
+        receivers: tuple[str, ...] = ()
+        if kind:
+            from cultrade.monitor.notify import enqueue
+
+            sent_from = alert.notified_state or "inactive"
+            mark_notified(alert, kind, now)
+            if kind == "repeat":
+                record_event(store, alert, at=now, from_state="firing", kind="repeat")
+            receivers = tuple(route(routes, alert.labels))
+            payload = alert_payload(alert, _annotations(rule, alert, row), kind, sent_from)
+            enqueue(store, payload, receivers, group_key=_group_key(alert, ruleset), now=now)
+        if before is not None or kind:
+            out.append(Transition(fp, alert.rule, alert.labels, before or alert.state, alert.state, alert.seq,
+                                  now, alert.value, kind or "transition", bool(kind), muted, receivers))
+        changed = {k for k, v in vars(alert).items() if before_row.get(k) != v}
+        if not timing.keep_firing_for:
+            changed.discard("last_active_at")  # only keep_firing_for reads it
+        if is_new or changed:
+            alert.last_eval_at = now
+            save(alert, is_new)
     return out
 
 
@@ -324,4 +338,4 @@ def _group_key(alert: AlertState, ruleset: RuleSet) -> str:
 
 
 __all__ = ["NOTIFIED_STATES", "Observation", "Timing", "Transition", "advance", "alert_labels", "alert_payload",
-           "due_notification", "evaluate", "inhibited", "mark_notified", "step"]
+           "due_notification", "evaluate", "inhibited", "mark_notified", "settle", "step"]

@@ -79,6 +79,9 @@ SCHEMA_VERSION = "1"
 SLICE_MINUTES = 15
 DEFAULT_RETENTION_DAYS = 7
 READ_RETRIES = 3
+# Replay commits up to REPLAY_BATCH slices spanning less than REPLAY_SPAN per transaction (watch and live: one).
+REPLAY_BATCH = 48
+REPLAY_SPAN = timedelta(hours=6)
 _SLICE_NAME = re.compile(r"^(\d{14})\.export\.csv(\.gz|\.zip)?$", re.IGNORECASE)
 _HINT = "the slice is damaged or truncated; download it again from data.gdeltproject.org"
 
@@ -284,13 +287,19 @@ class EventStream:
     """
 
     def __init__(self, store: Store, *, on_slice: Iterable[OnSlice] = (),
-                 retention_days: int = DEFAULT_RETENTION_DAYS, durable: bool = True) -> None:
+                 retention_days: int = DEFAULT_RETENTION_DAYS, durable: bool = True, batch: int = 1) -> None:
         if retention_days < 1:
             raise ConfigError(f"retention_days must be at least 1, got {retention_days}",
                               hint="keep seen event ids for a week (7) or more")
         self.store = store
         self.con = store.con
-        self.on_slice = list(on_slice)
+        hooks = list(on_slice)
+        # Transactional hooks (the rules engine) run inside the slice's transaction; the others after the commit.
+        self.rules: list[Any] = [h for h in hooks if getattr(h, "transactional", False)]
+        self.on_slice = [h for h in hooks if not getattr(h, "transactional", False)]
+        if batch < 1:
+            raise ConfigError(f"batch must be at least 1, got {batch}", hint="commit every slice (1) or more")
+        self.batch = batch
         self.retention_days = retention_days
         self.mapper = sig.CodeMapper()
         if not durable:
@@ -323,6 +332,15 @@ class EventStream:
         self.buckets: dict[tuple[str, datetime], np.ndarray] = {}
         self.base: dict[tuple[str, date], tuple[np.ndarray, np.ndarray]] = {}
         self.day: date | None = self.watermark.date() if self.watermark else None
+        # Written at the end of the transaction (see _flush): bucket -> its accumulators as stored, and the
+        # countries touched since; seen ids, slice rows, gaps added/removed, whether the watermark moved.
+        self._stored: dict[tuple[str, datetime], np.ndarray] = {}
+        self._touched: dict[tuple[str, datetime], np.ndarray] = {}
+        self._p_seen: list[tuple[np.ndarray, datetime]] = []
+        self._p_slices: list[list[Any]] = []
+        self._p_gaps: set[datetime] = set()
+        self._p_ungap: set[datetime] = set()
+        self._p_mark = False
 
     def is_processed(self, ts: datetime) -> bool:
         return ts in self.processed
@@ -368,7 +386,7 @@ class EventStream:
 
     def _evict(self, today: date) -> None:
         keep_from = datetime.combine(today - timedelta(days=sig.WINDOW_DAYS + 1), datetime.min.time())
-        self.buckets = {k: v for k, v in self.buckets.items() if k[1] >= keep_from}
+        self.buckets = {k: v for k, v in self.buckets.items() if k[1] >= keep_from or k in self._stored}
         self.base = {k: v for k, v in self.base.items() if k[1] >= keep_from.date()}
 
     # -- processing ---------------------------------------------------------------------
@@ -380,33 +398,60 @@ class EventStream:
 
     def process(self, parsed: ParsedSlice) -> SliceSummary:
         """Commit one parsed slice (or skip it if its time was processed before), then run the callbacks."""
-        ts = parsed.ts
-        if ts in self.processed:
-            if parsed.sha256 and self.processed[ts] and parsed.sha256 != self.processed[ts]:
-                log.warning("slice %s was processed before from a different file (%s); skipped", ts, parsed.path)
-            return SliceSummary(ts, parsed.path, "skipped")
-        t0 = time.perf_counter()
+        return self.process_batch([parsed])[0]
+
+    def process_batch(self, batch: Sequence[ParsedSlice]) -> list[SliceSummary]:
+        """Commit parsed slices in ONE transaction (with the transactional hooks' writes), then run the callbacks.
+
+        Slices processed before are skipped. A failure rolls everything of the batch back (store and caches):
+        none of its slices is recorded, so a rerun processes them again.
+        """
+        out: list[SliceSummary] = []
+        done: list[SliceSummary] = []
         try:
             with self.store.transaction():
-                summary, new_ids = self._apply(parsed)
+                for hook in self.rules:
+                    hook.begin(self.store)
+                for parsed in batch:
+                    ts = parsed.ts
+                    if ts in self.processed:
+                        if parsed.sha256 and self.processed[ts] and parsed.sha256 != self.processed[ts]:
+                            log.warning("slice %s was processed before from a different file (%s); skipped", ts,
+                                        parsed.path)
+                        out.append(SliceSummary(ts, parsed.path, "skipped"))
+                        continue
+                    t0 = time.perf_counter()
+                    summary, changes = self._apply(parsed)
+                    for hook in self.rules:
+                        hook.apply(self.store, ts, changes)
+                    summary = replace(summary, seconds=time.perf_counter() - t0)
+                    out.append(summary)
+                    done.append(summary)
+                if done:
+                    self._flush()
+                for hook in self.rules:
+                    hook.flush(self.store)
         except BaseException as exc:
             self._reload()  # the transaction rolled back: so do the caches
+            for hook in self.rules:
+                hook.reset()
             if isinstance(exc, duckdb.Error):
-                raise StoreError(f"processing slice {ts} failed: {exc}", path=parsed.path,
-                                 hint="check the store's disk space; the slice was not recorded") from exc
+                where = f"{done[0].slice_ts}..{done[-1].slice_ts}" if done else "batch"
+                raise StoreError(f"processing slice(s) {where} failed: {exc}", path=batch[0].path if batch else None,
+                                 hint="check the store's disk space; the slices were not recorded") from exc
             raise
-        self.seen.update(new_ids)
-        self.processed[ts] = parsed.sha256
-        self.watermark = ts if self.watermark is None else max(self.watermark, ts)
-        summary = replace(summary, seconds=time.perf_counter() - t0)
-        for callback in self.on_slice:
-            callback(self.store, ts, summary)
-        return summary
+        for summary in done:
+            for callback in self.on_slice:
+                callback(self.store, summary.slice_ts, summary)
+        return out
 
-    def _apply(self, parsed: ParsedSlice) -> tuple[SliceSummary, list[int]]:
+    def _apply(self, parsed: ParsedSlice) -> tuple[SliceSummary, Any]:
+        from cultrade.monitor.evaluator import SliceChanges
+
         con, ts, table = self.con, parsed.ts, parsed.table
-        now = _now()
         late = self.watermark is not None and ts < self.watermark
+        if late:
+            self._flush()  # a late slice rewrites older buckets directly: bring the store up to date first
         ids = table.column("GLOBALEVENTID").to_numpy()
         first = np.zeros(len(ids), dtype=bool)
         first[np.unique(ids, return_index=True)[1]] = True  # a repeat inside one file counts once too
@@ -414,7 +459,7 @@ class EventStream:
         ids_list = ids.tolist()
         fresh = np.fromiter((i not in seen for i in ids_list), dtype=bool, count=len(ids_list)) & first
         new = table.filter(pa.array(fresh)) if not fresh.all() else table
-        new_ids = ids[fresh].tolist()
+        new_ids = ids[fresh]
         agg = sig.aggregate_events(new, self.mapper)
 
         # Day change: prune seen ids and evict old cache entries (same point in every run → deterministic).
@@ -422,6 +467,7 @@ class EventStream:
         if self.day is None or ts.date() > self.day:
             self.day = ts.date()
             cutoff = datetime.combine(self.day - timedelta(days=self.retention_days), datetime.min.time())
+            self._flush_seen()
             pruned = [int(i) for i in con.execute("SELECT globaleventid FROM monitor_seen WHERE slice_ts < ?",
                                                   [cutoff]).fetchnumpy()["globaleventid"]]
             if pruned:
@@ -429,51 +475,104 @@ class EventStream:
             self._evict(self.day)
 
         touched = agg.touched
-        inserts: list[pa.Table] = []
-        updates: list[pa.Table] = []
+        buckets = {}
         for g in sig.GRANULARITIES:
             start = sig.bucket_start(ts, g)
+            key = (g, start)
             old = self._bucket(g, start)
+            if key not in self._stored:
+                self._stored[key], self._touched[key] = old, touched
+            else:
+                self._touched[key] = np.union1d(self._touched[key], touched)
             acc = old + agg.values
-            self.buckets[(g, start)] = acc
+            self.buckets[key] = acc
             med, mad = self._baseline(g, start.date())
-            rows, existed, changed = sig.signal_rows(g, start, touched, sig.output_values(acc), med, mad, now,
-                                                     previous=sig.output_values(old))
-            inserts.append(rows.filter(pa.array(~existed)))
-            updates.append(rows.filter(pa.array(existed & changed)))  # unchanged rows keep their updated_at
-        for g, upd in zip(sig.GRANULARITIES, updates, strict=True):
-            self._update_rows([upd], g, [sig.bucket_start(ts, g)])
-        self._insert_rows(inserts)
+            buckets[g] = (start, sig.output_values(acc), med, mad)
         new_cover = {g: sig.bucket_start(ts, g) not in self.covered[g] for g in sig.GRANULARITIES}
         for g in sig.GRANULARITIES:
             self.covered[g].add(sig.bucket_start(ts, g))
-        if late and (any(new_cover.values()) or len(touched)):
-            self._refresh_after(ts.date())
+        if late:
+            self._flush_signals()
+            if any(new_cover.values()) or len(touched):
+                self._refresh_after(ts.date())
 
-        if new_ids:
-            con.register("_mon_ids", pa.table({"globaleventid": pa.array(new_ids, type=pa.int64())}))
-            try:
-                con.execute("INSERT INTO monitor_seen SELECT globaleventid, ?::TIMESTAMP FROM _mon_ids", [ts])
-            finally:
-                con.unregister("_mon_ids")
+        if len(new_ids):
+            self._p_seen.append((new_ids, ts))
         gaps = 0
         if late:
-            con.execute("DELETE FROM monitor_gaps WHERE slice_ts = ?", [ts])
+            if ts in self._p_gaps:
+                self._p_gaps.discard(ts)
+            else:
+                self._p_ungap.add(ts)
         elif self.watermark is not None and ts - self.watermark > timedelta(minutes=SLICE_MINUTES):
             step = timedelta(minutes=SLICE_MINUTES)
             missing = [self.watermark + step * k for k in range(1, int((ts - self.watermark) / step))]
-            con.execute("INSERT INTO monitor_gaps SELECT unnest(?::TIMESTAMP[]), ?::TIMESTAMP", [missing, now])
+            self._p_gaps.update(missing)
             gaps = len(missing)
-        con.execute("INSERT INTO monitor_slices VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [ts, parsed.path, parsed.sha256, parsed.events, len(new_ids), late, now])
-        watermark = ts if self.watermark is None else max(self.watermark, ts)
-        con.execute("UPDATE monitor_state SET value = ?, updated_at = ? WHERE key = 'watermark'",
-                    [watermark.isoformat(), now])
+        self._p_slices.append([ts, parsed.path, parsed.sha256, parsed.events, len(new_ids), late, _now()])
+        self.watermark = ts if self.watermark is None else max(self.watermark, ts)
+        self._p_mark = True
+        self.processed[ts] = parsed.sha256
+        self.seen.update(new_ids.tolist())
         if pruned:
             self.seen.difference_update(pruned)
         summary = SliceSummary(ts, parsed.path, "processed", parsed.events, len(new_ids), late, len(touched),
                                agg.unmapped, gaps, touched=tuple(sig.country_index()[i] for i in touched))
-        return summary, new_ids
+        return summary, SliceChanges(ts, buckets, reload=late)
+
+    # -- writing (inside the transaction) -------------------------------------------------
+    def _flush(self) -> None:
+        """Write everything pending: signal rows, seen ids, slice rows, gaps, the watermark."""
+        con, now = self.con, _now()
+        self._flush_signals()
+        self._flush_seen()
+        if self._p_ungap:
+            con.execute("DELETE FROM monitor_gaps WHERE list_contains(?, slice_ts)", [sorted(self._p_ungap)])
+        if self._p_gaps:
+            con.execute("INSERT INTO monitor_gaps SELECT unnest(?::TIMESTAMP[]), ?::TIMESTAMP",
+                        [sorted(self._p_gaps), now])
+        if self._p_slices:
+            cols = list(zip(*self._p_slices, strict=True))
+            con.execute("INSERT INTO monitor_slices SELECT * FROM (SELECT unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]),"
+                        " unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]), unnest(?::BOOLEAN[]),"
+                        " unnest(?::TIMESTAMP[]))", [list(c) for c in cols])
+        if self._p_mark and self.watermark is not None:
+            con.execute("UPDATE monitor_state SET value = ?, updated_at = ? WHERE key = 'watermark'",
+                        [self.watermark.isoformat(), now])
+        self._p_gaps, self._p_ungap, self._p_slices, self._p_mark = set(), set(), [], False
+
+    def _flush_seen(self) -> None:
+        if not self._p_seen:
+            return
+        ids = np.concatenate([i for i, _ in self._p_seen]).astype(np.int64)
+        stamps = np.concatenate([np.full(len(i), np.datetime64(t, "us")) for i, t in self._p_seen])
+        self._p_seen = []
+        self.con.register("_mon_ids", pa.table({"globaleventid": ids, "slice_ts": stamps}))
+        try:
+            self.con.execute("INSERT INTO monitor_seen SELECT globaleventid, slice_ts FROM _mon_ids")
+        finally:
+            self.con.unregister("_mon_ids")
+
+    def _flush_signals(self) -> None:
+        """Write the rows of every bucket changed since the last flush: new rows in one INSERT, changed ones
+        in one UPDATE per granularity (rows whose value did not change keep their ``updated_at``)."""
+        if not self._stored:
+            return
+        now = _now()
+        inserts: list[pa.Table] = []
+        updates: dict[str, list[pa.Table]] = {g: [] for g in sig.GRANULARITIES}
+        for (g, start), stored in self._stored.items():
+            med, mad = self._baseline(g, start.date())
+            rows, existed, changed = sig.signal_rows(g, start, self._touched[(g, start)],
+                                                     sig.output_values(self.buckets[(g, start)]), med, mad, now,
+                                                     previous=sig.output_values(stored))
+            inserts.append(rows.filter(pa.array(~existed)))
+            updates[g].append(rows.filter(pa.array(existed & changed)))
+        starts = {g: sorted(t for gg, t in self._stored if gg == g) for g in sig.GRANULARITIES}
+        self._stored, self._touched = {}, {}
+        for g, tables in updates.items():
+            self._update_rows(tables, g, starts[g])
+        self._insert_rows(inserts)
 
     def _insert_rows(self, rows: list[pa.Table]) -> None:
         frame = pa.concat_tables(rows)
@@ -488,20 +587,18 @@ class EventStream:
     def _update_rows(self, rows: list[pa.Table], granularity: str, starts: list[datetime]) -> None:
         """Update existing signal rows in place (a delete + insert would leave dead rows behind until a checkpoint).
 
-        One statement per bucket, filtered on the bucket's constant ``ts`` so DuckDB skips other row groups.
+        One statement, filtered on the buckets' time span so DuckDB skips other row groups.
         """
         frame = pa.concat_tables(rows)
-        if frame.num_rows == 0:
+        if frame.num_rows == 0 or not starts:
             return
         self.con.register("_mon_upd", frame)
         try:
-            g = granularity
-            for t in sorted(set(starts)):
-                self.con.execute(
-                    "UPDATE monitor_signals AS s SET value = r.value, baseline = r.baseline, mad = r.mad, "
-                    "anomaly = r.anomaly, updated_at = r.updated_at FROM _mon_upd AS r WHERE s.ts = ? "
-                    "AND s.granularity = ? AND r.ts = ? AND r.granularity = ? AND s.iso3 = r.iso3 "
-                    "AND s.metric = r.metric", [t, g, t, g])
+            self.con.execute(
+                "UPDATE monitor_signals AS s SET value = r.value, baseline = r.baseline, mad = r.mad, "
+                "anomaly = r.anomaly, updated_at = r.updated_at FROM _mon_upd AS r WHERE s.granularity = ? "
+                "AND s.ts >= ? AND s.ts <= ? AND s.ts = r.ts AND s.iso3 = r.iso3 AND s.metric = r.metric",
+                [granularity, min(starts), max(starts)])
         finally:
             self.con.unregister("_mon_upd")
 
@@ -556,9 +653,13 @@ def expected_slices(start: datetime, end: datetime) -> int:
 def replay(store: Store, directory: str | Path, start: datetime | None = None, end: datetime | None = None, *,
            on_slice: Iterable[OnSlice] = (), progress: Progress | None = None, prefetch: int = 4,
            retention_days: int = DEFAULT_RETENTION_DAYS, durable: bool = True,
-           stream: EventStream | None = None) -> StreamReport:
+           stream: EventStream | None = None, batch: int = REPLAY_BATCH,
+           batch_span: timedelta = REPLAY_SPAN) -> StreamReport:
     """Process the stored slices with start <= time < end in time order; processed ones are skipped.
 
+    Slices are committed in batches of at most ``batch`` slices spanning less than ``batch_span`` of data
+    time (one transaction each, with the rules' transitions and outbox rows): a crash loses at most the
+    open batch, which a rerun processes again.
     ``missing`` in the report counts the 15-minute slices of the range that have no file.
     """
     t0 = time.perf_counter()
@@ -578,7 +679,16 @@ def replay(store: Store, directory: str | Path, start: datetime | None = None, e
                 progress(s)
         else:
             todo.append(path)
-    for _path, future in _prefetched(todo, max(1, prefetch)):
+
+    def commit(parsed: list[ParsedSlice]) -> None:
+        for s in stream.process_batch(parsed):
+            report.add(s)
+            if progress:
+                progress(s)
+        parsed.clear()
+
+    pending: list[ParsedSlice] = []
+    for _path, future in _prefetched(todo, max(1, prefetch, min(batch, 16))):
         try:
             parsed = future.result()
         except CultradeError as exc:
@@ -586,10 +696,11 @@ def replay(store: Store, directory: str | Path, start: datetime | None = None, e
             report.errors.append(str(exc))
             log.error("%s", exc)
             continue
-        s = stream.process(parsed)
-        report.add(s)
-        if progress:
-            progress(s)
+        if pending and (len(pending) >= batch or parsed.ts - pending[0].ts >= batch_span):
+            commit(pending)
+        pending.append(parsed)
+    if pending:
+        commit(pending)
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -20,6 +20,7 @@ from cultrade.errors import UnknownSourceError
 from cultrade.sources.base import SourceAdapter
 
 _REGISTRY: dict[str, type[SourceAdapter]] = {}
+_DISCOVERED = False
 _NOT_ADAPTERS = {"base", "registry", "fetch", "snapshot", "loading"}
 A = TypeVar("A", bound=type[SourceAdapter])
 
@@ -41,8 +42,11 @@ def _discover() -> None:
 
 def available() -> dict[str, type[SourceAdapter]]:
     """Every adapter, by name."""
-    if not _REGISTRY:
+    global _DISCOVERED
+    # A test or a user may import one adapter module first: discovery must still run once.
+    if not _DISCOVERED:
         _discover()
+        _DISCOVERED = True
     return dict(sorted(_REGISTRY.items()))
 
 

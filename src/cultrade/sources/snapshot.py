@@ -177,6 +177,10 @@ def load_snapshot(store: Store, directory: Path | None = None) -> SnapshotLoad:
             else:
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{parquet}')")
             loaded[name] = int(info["rows"])
+        if "baci_flows_compact" in manifest["tables"]:
+            from cultrade.sources.baci import refresh_view  # the lookups and the baci_flows view
+
+            refresh_view(con)
         for x in entries:
             store.record(
                 Provenance(source=x["source"], partition=x["partition"], path=f"snapshot:{x['path']}",

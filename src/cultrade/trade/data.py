@@ -58,13 +58,21 @@ def bilateral_flows(store: Store, years: Sequence[int] | None = None) -> ir.Tabl
                     hs_edition=t.hs_edition, value=t.value_kusd * 1000.0)
 
 
+def _editions(store: Store, years: Sequence[int] | None) -> list[str]:
+    """HS editions present, from the catalog's BACI partitions ("HS17-2022"): no scan of the flows."""
+    cat = store.catalog()
+    parts = cat.loc[cat["source"] == "baci", "partition"].astype(str)
+    pairs = [p.split("-", 1) for p in parts if "-" in p]
+    return sorted({ed for ed, yr in pairs if years is None or int(yr) in set(years)})
+
+
 def classified_flows(store: Store, scheme: str = "unctad", *, years: Sequence[int] | None = None,
                      role: str | None = "core") -> ir.Table:
     """Cultural bilateral flows with domain and digital flag, each HS edition mapped on its own."""
     from cultrade.trade.metrics import classify
 
     flows = bilateral_flows(store, years)
-    editions = [r[0] for r in flows.select("hs_edition").distinct().execute().itertuples(index=False)]
+    editions = _editions(store, years)
     if not editions:
         raise StoreError(f"no BACI flows for years {list(years or [])}", hint="load those years first")
     parts = []

@@ -186,6 +186,7 @@ def _bilateral_profile(store: Store, iso3: str, year: int, dom: str | None, sche
     totals = (flows.group_by(["year", "exporter"]).aggregate(total=flows.value.sum())
               .rename(iso3="exporter").execute())
     summary = j.filter((j.iso3 == iso3) & (j.year == year)).execute()
+    summary = summary.drop(columns=[c for c in summary.columns if c.endswith("_right")])
     ex = bal.select("year", "iso3", "domain", "exports").execute()
     rca = _finish_rca(ex, totals)[["year", "iso3", "domain", "rca"]]
     summary = summary.merge(rca, on=["year", "iso3", "domain"], how="left")

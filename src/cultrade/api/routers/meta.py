@@ -75,7 +75,7 @@ def keys_create(body: KeyIn, request: Request, state: State, who: Annotated[Prin
 @router.delete("/keys/{key_id}", response_model=KeyOut, tags=["keys"], responses=errors(403, 404))
 def keys_revoke(key_id: str, request: Request, state: State, who: Annotated[Principal, Depends(admin)]) -> KeyOut:
     """Revoke a key for good."""
-    with state.write(request, who) as rec:
+    with state.write(request, who, invalidate=("keys",)) as rec:
         revoked = keystore.revoke_key(state.store, key_id)
         rec.detail = {"key_id": key_id}
     return KeyOut(**revoked.__dict__)

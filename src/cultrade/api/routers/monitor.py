@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cultrade.api.auth import analyst, api_state, viewer
 from cultrade.api.routers.common import Limit, Offset, errors
@@ -22,7 +22,7 @@ from cultrade.api.schemas import (
     SilenceOut,
     UnsilenceOut,
 )
-from cultrade.api.service import alert_silences, alerts_table, get_alert, get_silence, page, records
+from cultrade.api.service import alert_silences, alerts_table, alerts_version, get_alert, get_silence, page, records
 from cultrade.api.state import ApiState, Principal
 from cultrade.monitor.alerts import Silence, acknowledge, add_silence, alert_events, expire_silence, utcnow
 from cultrade.monitor.signals import signals as query_signals
@@ -69,13 +69,26 @@ def alerts(state: State, limit: Limit = 100, offset: Offset = 0, state_: Annotat
         AlertStateName | None, Query(alias="state")] = None,
         country: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
         severity: Severity | None = None, rule: Annotated[str | None, Query(max_length=100)] = None,
-        include_inactive: bool = False) -> Page[AlertOut]:
-    """Alerts (not inactive ones unless asked), newest change first, with their acknowledgement."""
+        include_inactive: bool = False) -> Response:
+    """Alerts (not inactive ones unless asked), newest change first, with their acknowledgement.
+
+    Answers are cached, keyed by a stamp of the alert tables, so a new evaluation
+    or acknowledgement is visible at once.
+    """
+    filters = {"state": state_, "country": country, "severity": severity, "rule": rule,
+               "include_inactive": include_inactive}
+
+    def build() -> bytes:
+        frame = alerts_table(state.store, **filters)  # type: ignore[arg-type]
+        rows, total = page(frame, limit, offset)
+        body = Page[AlertOut](items=[AlertOut(**r) for r in records(rows)], total=total, limit=limit, offset=offset)
+        return body.model_dump_json().encode()
+
     with state.read() as store:
-        frame = alerts_table(store, state=state_, country=country, severity=severity, rule=rule,
-                             include_inactive=include_inactive)
-    rows, total = page(frame, limit, offset)
-    return Page[AlertOut](items=[AlertOut(**r) for r in records(rows)], total=total, limit=limit, offset=offset)
+        version = alerts_version(store)
+        content = build() if version is None else state.cached(
+            "alerts", (version, limit, offset, *filters.values()), build, size=64)
+    return Response(content, media_type="application/json")
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail, dependencies=[Depends(viewer)],

@@ -63,8 +63,8 @@ def intervals(state: ApiState, home: str, domain: str, year: int) -> dict[str, R
         draws = state.api.uncertainty_draws
         df = monte_carlo(idx, draws, seed=0, year=year)
         level = float(df.attrs.get("interval", 0.9))
-        return {r["iso3"]: RankInterval(level=level, **{k: r.get(k) for k in RankInterval.model_fields
-                                                          if k != "level"})
+        fields = [k for k in RankInterval.model_fields if k != "level"]
+        return {r["iso3"]: RankInterval.model_validate({"level": level, **{k: r.get(k) for k in fields}})
                 for r in records(df)}
 
     return state.cached("risk_intervals", (home.upper(), domain, year), build, size=32)

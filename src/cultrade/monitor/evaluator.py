@@ -1,0 +1,417 @@
+"""Incremental rule evaluation for the event stream: the result of :func:`cultrade.monitor.engine.evaluate`
+as of every slice, without re-reading the store each time.
+
+:class:`SliceEvaluator` is a *transactional* slice hook (``transactional = True``):
+:class:`cultrade.monitor.stream.EventStream` calls ``begin`` right after it opens a
+transaction, ``apply`` after each slice of it (the slice's changed buckets are
+passed along), ``flush`` before the commit and ``reset`` after a rollback. So the
+transitions, their ``alert_events`` and ``outbox`` rows and the alert rows commit
+in the same transaction as the slices that caused them, and a crash loses all of
+them together (the restart re-processes those slices and writes the same
+transitions with the same idempotency keys).
+
+What is kept in memory, and why it gives the same answer as ``evaluate``:
+
+* signal rules: per (metric, granularity) the buckets of the rules' lookback
+  (value and anomaly per country, NaN where ``monitor_signals`` has no row),
+  updated from each slice's buckets (the very numbers the stream writes) and
+  reloaded from the store after a late slice, a rollback or on first use; the
+  stream is the table's only writer. Observations are computed for every country
+  at once with numpy, with :func:`~cultrade.monitor.series.latest`'s rules
+  (newest sample, the stream head, staleness) and ``change``/``crossing``
+  windows as in :func:`~cultrade.monitor.series.previous`;
+* other rules (indicator, fx, risk, forecast): the result of ``scan`` +
+  ``latest`` is reused until ``now`` reaches the next time a sample enters or
+  leaves the lookback or turns stale, or the source tables change (checked at
+  the start of every transaction: a transaction sees one snapshot of them);
+* alerts, silences and watchlists are read once per transaction (so an
+  acknowledgement or silence made between two transactions is seen); changed
+  alerts are written once, at ``flush``, in one statement.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from cultrade.monitor import signals as sig
+from cultrade.monitor.alerts import (
+    AlertState,
+    ensure_schema,
+    fingerprint,
+    load_alerts,
+    load_silences,
+    save_alerts,
+)
+from cultrade.monitor.engine import Observation, Timing, Transition, WorkItem, alert_labels, settle, step
+from cultrade.monitor.rules import Rule, RuleSet, load_rules, rules_for_engine, user_rules_path
+from cultrade.monitor.series import _OPS, latest, lookback_start, scan, shift_back
+from cultrade.monitor.watchlists import Watchlist, load_watchlists
+from cultrade.store import Store
+
+_SOURCES = {"indicator": ("indicators", "_catalog"), "fx": ("fx_rates", "_catalog"),
+            "risk": ("risk_scores_history",), "forecast": ("forecast_probabilities",)}
+
+
+@dataclass(frozen=True)
+class SliceChanges:
+    """What one slice changed: per granularity its bucket start, the bucket's metric values after the slice
+    (countries × METRICS, see :func:`cultrade.monitor.signals.output_values`) and the baseline median/MAD.
+    ``reload``: other buckets changed too (a late slice): re-read the signals from the store."""
+
+    ts: datetime
+    buckets: dict[str, tuple[datetime, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    reload: bool = False
+
+
+class SignalRow(NamedTuple):
+    iso3: str
+    value: float
+
+
+@dataclass
+class _Cached:
+    """``latest`` of a non-signal rule and the span of ``now`` over which it stays the same."""
+
+    entries: list[tuple[str, dict[str, str], Any, Observation]]
+    at: datetime
+    enter_next: datetime | None
+    exit_next: datetime | None
+
+    def valid(self, now: datetime) -> bool:
+        return now >= self.at and (self.enter_next is None or now < self.enter_next) and (
+            self.exit_next is None or now <= self.exit_next)
+
+
+def _version(store: Store, kinds: set[str]) -> tuple[Any, ...]:
+    """Changes whenever a source table of the non-signal rules is created, loaded or appended to."""
+    names = sorted({t for k in kinds for t in _SOURCES.get(k, ())})
+    present = {t for (t,) in store.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    parts: list[Any] = []
+    for name in names:
+        if name not in present:
+            parts.append((name, None))
+        elif name == "_catalog":
+            parts.append((name, store.con.execute("SELECT count(*), max(loaded_at) FROM _catalog").fetchall()[0]))
+        elif name in ("indicators", "fx_rates"):  # loaded through the catalog
+            parts.append((name, True))
+        else:
+            stamp = "max(created_at)" if name == "forecast_probabilities" else "max(computed_at)"
+            parts.append((name, store.con.execute(f"SELECT count(*), {stamp} FROM {name}").fetchall()[0]))
+    return tuple(parts)
+
+
+class SliceEvaluator:
+    """Evaluates the rules after every slice of an :class:`~cultrade.monitor.stream.EventStream`, in its
+    transaction (see the module doc). Also usable as a plain ``on_slice`` callback (``__call__``), which
+    evaluates in a transaction of its own."""
+
+    transactional = True
+
+    def __init__(self, rules: RuleSet | None = None, watchlists: list[Watchlist] | None = None) -> None:
+        self._given_rules = rules
+        self._rules_stamp: Any = None
+        self.ruleset = rules if rules is not None else self._load_rules()
+        self._given_routes = watchlists
+        self.iso = np.asarray(sig.country_index(), dtype=object)
+        self.order = np.argsort(self.iso.astype(str), kind="stable")
+        self.alerts: dict[str, AlertState] = {}
+        self.by_rule: dict[str, list[str]] = {}
+        self.routes: list[Watchlist] = []
+        self.silences: list[Any] = []
+        self.transitions: list[Transition] = []
+        self._labels: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
+        self._dirty: dict[str, AlertState] = {}
+        self._saved: set[str] = set()
+        self._tables: set[str] = set()
+        self._version: tuple[Any, ...] | None = None
+        self.reset()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _load_rules(self) -> RuleSet:
+        path = user_rules_path()
+        self._rules_stamp = (path, path.stat().st_mtime_ns if path and path.exists() else None,
+                             os.environ.get("CULTRADE_MONITOR_RULES_MODE"))
+        return rules_for_engine()
+
+    def _rules_changed(self) -> bool:
+        if self._given_rules is not None:
+            return False
+        path = user_rules_path()
+        stamp = (path, path.stat().st_mtime_ns if path and path.exists() else None,
+                 os.environ.get("CULTRADE_MONITOR_RULES_MODE"))
+        return stamp != self._rules_stamp
+
+    def reset(self) -> None:
+        """Forget the cached series (after a rollback, or when the rules change)."""
+        self._samples: dict[tuple[str, str], dict[datetime, tuple[np.ndarray, np.ndarray]]] | None = None
+        self._filled: dict[str, set[datetime]] = {}
+        self._frames: dict[str, _Cached] = {}
+        self._version = None
+        self._dirty = {}
+
+    def begin(self, store: Store) -> None:
+        """Read the alerts, silences, watchlists and the source tables' version (start of a transaction)."""
+        if self._rules_changed():
+            self.ruleset = self._load_rules()
+            self.reset()
+        ensure_schema(store)
+        self.alerts = load_alerts(store)
+        self.by_rule = {}
+        for fp, alert in self.alerts.items():
+            self.by_rule.setdefault(alert.rule, []).append(fp)
+        self.silences = load_silences(store, include_expired=True)
+        self.routes = self._given_routes if self._given_routes is not None else load_watchlists(store)
+        self._dirty = {}
+        kinds = {r.series.kind for r in self.ruleset.active if r.series.kind != "signal"}
+        if kinds:
+            version = _version(store, kinds)
+            if version != self._version:
+                self._frames, self._version = {}, version
+                self._tables = set(store.table_names(include_views=True))
+
+    def apply(self, store: Store, now: datetime, changes: SliceChanges | None = None) -> list[Transition]:
+        """Evaluate every active rule as of ``now``; write events and outbox rows (the caller's transaction)."""
+        signal_rules = [r for r in self.ruleset.active if r.series.kind == "signal"]
+        if signal_rules:
+            if changes is None or changes.reload or self._samples is None:
+                self._load_signals(store, signal_rules, now)
+            else:
+                self._update_signals(changes, signal_rules, now)
+        work: dict[str, WorkItem] = {}
+        for rule in self.ruleset.active:
+            if rule.series.kind == "signal":
+                entries: Iterable[tuple[str, dict[str, str], Any, Observation]] = self._signal_entries(rule, now)
+            else:
+                entries = self._other_entries(store, rule, now)
+            self._stage(work, rule, entries, now)
+        self._saved: set[str] = set()
+        out = settle(store, work, self.ruleset, self.silences, self.routes, now, save=self._save)
+        for fp, (alert, rule, _row, _before, _new, before_row) in work.items():
+            if fp not in self._saved and not rule.keep_firing_for:
+                # evaluate() does not store a change of last_active_at alone (only keep_firing_for reads it) and
+                # re-reads the alert next time: keep the stored value so both write the same rows
+                alert.last_active_at = before_row["last_active_at"]
+        self.transitions.extend(out)
+        return out
+
+    def flush(self, store: Store) -> None:
+        """Write the alerts changed since ``begin`` (before the commit)."""
+        save_alerts(store, self._dirty.values())
+        self._dirty = {}
+
+    def __call__(self, store: Store, slice_ts: datetime, summary: Any = None) -> list[Transition]:
+        with store.transaction():
+            self.begin(store)
+            out = self.apply(store, slice_ts, None)
+            self.flush(store)
+        return out
+
+    # -- alerts ---------------------------------------------------------------------------
+    def _save(self, alert: AlertState, new: bool) -> None:
+        self._saved.add(alert.fingerprint)
+        if new:
+            self.alerts[alert.fingerprint] = alert
+            self.by_rule.setdefault(alert.rule, []).append(alert.fingerprint)
+        self._dirty[alert.fingerprint] = alert
+
+    def _stage(self, work: dict[str, WorkItem], rule: Rule, entries: Iterable[tuple[str, dict[str, str], Any,
+               Observation]], now: datetime) -> None:
+        """As in ``evaluate``: step the alerts of the rule's series (new ones only if they enter), then the
+        rule's other alerts with no data."""
+        timing = Timing.of(rule)
+        seen: set[str] = set()
+        for fp, labels, row, obs in entries:
+            seen.add(fp)
+            alert = self.alerts.get(fp)
+            is_new = alert is None
+            if alert is None:
+                if obs.nodata or not obs.enter:
+                    continue
+                alert = AlertState(fp, rule.name, labels, created_at=now)
+            before_row = dict(vars(alert))
+            alert.summary = rule.summary
+            work[fp] = (alert, rule, row, step(alert, obs, now, timing), is_new, before_row)
+        for fp in self.by_rule.get(rule.name, ()):
+            if fp not in seen and fp not in work:
+                alert = self.alerts[fp]
+                before_row = dict(vars(alert))
+                work[fp] = (alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row)
+
+    def _label(self, rule: Rule, row: Any, key: str) -> tuple[dict[str, str], str]:
+        hit = self._labels.get((rule.name, key))
+        if hit is None:
+            labels = alert_labels(rule, row)
+            hit = self._labels[(rule.name, key)] = (labels, fingerprint(labels))
+        return hit
+
+    # -- non-signal rules -----------------------------------------------------------------
+    def _other_entries(self, store: Store, rule: Rule, now: datetime) -> list[tuple[str, dict[str, str], Any,
+                                                                                 Observation]]:
+        cached = self._frames.get(rule.name)
+        if cached is None or not cached.valid(now):
+            since = lookback_start(rule, now)
+            scanned = scan(store, rule, since=since, until=now, tables=self._tables)
+            frame = latest(scanned, rule, now)
+            entries = []
+            row: Any
+            for row in frame.itertuples(index=False):
+                key = "\x1f".join(str(getattr(row, k)) for k in ("iso3", "currency", "home", "domain",
+                                                                  "horizon_years", "model") if hasattr(row, k))
+                labels, fp = self._label(rule, row, key)
+                obs = Observation(bool(row.enter), bool(row.hold), bool(row.stale),
+                                  None if pd.isna(row.derived) else float(row.derived),
+                                  pd.Timestamp(row.ts).to_pydatetime())
+                entries.append((fp, labels, row, obs))
+            times = scanned["ts"] if not scanned.empty else pd.Series(dtype="datetime64[ns]")
+            span = now - since
+            later = times[times > pd.Timestamp(now)]
+            exits = pd.concat([times + span, times + rule.stale_after.timedelta]) if len(times) else times
+            exits = exits[exits >= pd.Timestamp(now)]
+            cached = _Cached(entries, now, later.min().to_pydatetime() if len(later) else None,
+                             exits.min().to_pydatetime() if len(exits) else None)
+            self._frames[rule.name] = cached
+        return cached.entries
+
+    # -- signal rules ---------------------------------------------------------------------
+    def _keys(self, rules: list[Rule]) -> set[tuple[str, str]]:
+        return {(str(r.series.metric), r.series.granularity) for r in rules}
+
+    def _horizon(self, rules: list[Rule], now: datetime) -> datetime:
+        return min(lookback_start(r, now) for r in rules)
+
+    def _load_signals(self, store: Store, rules: list[Rule], now: datetime) -> None:
+        keys = self._keys(rules)
+        lo = self._horizon(rules, now)
+        n_c = len(self.iso)
+        self._samples = {k: {} for k in keys}
+        self._filled = {g: set() for _, g in keys}
+        if not store.has_table(sig.SIGNALS_TABLE):
+            return
+        pos = sig._iso3_position()
+        for g in self._filled:
+            metrics = [m for m, gg in keys if gg == g]
+            filled = store.con.execute(f"SELECT DISTINCT ts FROM {sig.SIGNALS_TABLE} WHERE granularity = ? "
+                                       "AND ts >= ?", [g, lo]).fetchall()
+            self._filled[g] = {pd.Timestamp(t).to_pydatetime() for (t,) in filled}
+            df = store.con.execute(
+                f"SELECT iso3, ts, metric, value, anomaly FROM {sig.SIGNALS_TABLE} WHERE granularity = ? AND ts >= ? "
+                "AND list_contains(?, metric) ORDER BY updated_at", [g, lo, metrics]).df()
+            df = df[df["iso3"].isin(pos.keys())]
+            for (metric, ts), part in df.groupby(["metric", "ts"], sort=False):
+                t = pd.Timestamp(ts).to_pydatetime()
+                v, a = np.full(n_c, np.nan), np.full(n_c, np.nan)
+                ci = part["iso3"].map(pos).to_numpy(dtype=np.int64)
+                v[ci] = part["value"].to_numpy(dtype=float)
+                a[ci] = part["anomaly"].to_numpy(dtype=float)
+                self._samples[(str(metric), g)][t] = (v, a)
+
+    def _update_signals(self, changes: SliceChanges, rules: list[Rule], now: datetime) -> None:
+        assert self._samples is not None
+        for g, (start, values, med, mad) in changes.buckets.items():
+            present = sig._present(values)
+            if present.any():
+                self._filled.setdefault(g, set()).add(start)
+            z = sig.anomalies(values, med, mad)
+            for (metric, gg), buckets in self._samples.items():
+                if gg == g:
+                    m = sig._IDX[metric]
+                    p = present[:, m]
+                    buckets[start] = (np.where(p, values[:, m], np.nan), np.where(p, z[:, m], np.nan))
+        lo = self._horizon(rules, now)
+        for buckets in self._samples.values():
+            for t in [t for t in buckets if t < lo]:
+                del buckets[t]
+        for g, filled in self._filled.items():
+            filled.difference_update([t for t in filled if t < lo])
+
+    def _signal_entries(self, rule: Rule, now: datetime) -> list[tuple[str, dict[str, str], Any, Observation]]:
+        assert self._samples is not None
+        s, cond = rule.series, rule.condition
+        since = lookback_start(rule, now)
+        buckets = self._samples[(str(s.metric), s.granularity)]
+        times = sorted(t for t in buckets if since <= t <= now)
+        if not times:
+            return []
+        values = np.stack([buckets[t][0] for t in times])
+        has = ~np.isnan(values)
+        present = has.any(axis=0)
+        cols = np.flatnonzero(present)
+        last = len(times) - 1 - np.argmax(has[::-1, cols], axis=0)
+        val = values[last, cols]
+        stamps = np.array(times, dtype="datetime64[us]")[last]
+        op = _OPS[cond.op]
+        exit_level = cond.exit if cond.exit is not None else cond.value
+        if cond.type == "anomaly":
+            derived = np.stack([buckets[t][1] for t in times])[last, cols]
+        elif cond.type in ("change", "crossing"):
+            assert cond.window is not None
+            before = self._previous(values, has, times, cols, stamps, cond.window)
+            if cond.type == "crossing":
+                derived = val
+            elif cond.mode == "percent":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    derived = (val / np.where(before != 0, before, np.nan) - 1.0) * 100.0
+            else:
+                derived = val - before
+        else:
+            derived = val
+        valid = ~np.isnan(derived)
+        with np.errstate(invalid="ignore"):
+            enter = valid & op(derived, cond.value)
+            hold = valid & op(derived, exit_level)
+            if cond.type == "crossing":
+                crossed = enter & ~np.isnan(before) & ~op(before, cond.value)
+                enter = crossed
+                hold = hold if cond.exit is not None else crossed
+        filled = [t for t in self._filled.get(s.granularity, ()) if t <= now]
+        newest = stamps
+        if filled:
+            head = np.datetime64(max(filled), "us")
+            behind = stamps < head
+            enter, hold = enter & ~behind, hold & ~behind
+            newest = np.where(behind, head, stamps)
+        stale = newest < np.datetime64(now - rule.stale_after.timedelta, "us")
+        mine = {self.alerts[fp].labels.get("iso3", "") for fp in self.by_rule.get(rule.name, ())}
+        want = (enter & ~stale) | np.isin(self.iso[cols], list(mine))
+        out = []
+        for i in sorted(np.flatnonzero(want), key=lambda i: self.iso[cols[i]]):
+            iso3 = str(self.iso[cols[i]])
+            row = SignalRow(iso3, float(val[i]))
+            labels, fp = self._label(rule, row, iso3)
+            obs = Observation(bool(enter[i]), bool(hold[i]), bool(stale[i]),
+                              None if np.isnan(derived[i]) else float(derived[i]),
+                              pd.Timestamp(stamps[i]).to_pydatetime())
+            out.append((fp, labels, row, obs))
+        return out
+
+    @staticmethod
+    def _previous(values: np.ndarray, has: np.ndarray, times: list[datetime], cols: np.ndarray,
+                  stamps: np.ndarray, window: Any) -> np.ndarray:
+        """Per country, its value at ``ts - window`` (the newest sample at most half a window before that),
+        as ``series.previous`` with ``merge_asof``."""
+        out = np.full(len(cols), np.nan)
+        grid = np.array(times, dtype="datetime64[us]")
+        tol = np.timedelta64(pd.Timedelta(window.timedelta / 2).to_timedelta64(), "us")
+        for t in np.unique(stamps):
+            at = np.datetime64(shift_back(pd.Series([pd.Timestamp(t)]), window).iloc[0].to_datetime64(), "us")
+            sel = np.flatnonzero(stamps == t)
+            cand = np.flatnonzero((grid <= at) & (grid >= at - tol))
+            for k in cand[::-1]:
+                todo = sel[np.isnan(out[sel]) & has[k, cols[sel]]]
+                out[todo] = values[k, cols[todo]]
+        return out
+
+
+def default_evaluator() -> SliceEvaluator:
+    """The hook of ``cultrade monitor replay``/``watch``: the shipped and user rules."""
+    return SliceEvaluator()
+
+
+__all__ = ["SignalRow", "SliceChanges", "SliceEvaluator", "default_evaluator", "load_rules", "timedelta"]
