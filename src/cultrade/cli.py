@@ -14,6 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cultrade.commands.common import console, handle_errors, print_frame
+from cultrade.commands.demo import demo as demo_cmd
 from cultrade.commands.common import open_store as _open_store
 from cultrade.commands.alerts import register as register_alerts
 from cultrade.commands.fetch import register as register_fetch
@@ -42,6 +43,7 @@ register_alerts(app)
 register_monitor(app)
 register_report(app)
 register_serve(app)
+app.command("demo")(demo_cmd)
 register_forecast(app)
 @app.command()
 @handle_errors
@@ -142,23 +144,6 @@ def country(
     info = countries.country(iso3)
     console.print(f"{value} ({scheme}) → [bold]{iso3}[/] {info.name} / {info.name_zh}; "
                   f"region: {info.region or '-'}; income: {info.income or '-'}")
-
-
-@app.command()
-@handle_errors
-def demo() -> None:
-    """The main job on the bundled data: load, summarise, score country risk, profile trade, write outputs."""
-    from cultrade.commands.risk import score_cmd
-    from cultrade.commands.trade import profile_cmd
-
-    init(force=False)
-    summary()
-    out = get_settings().home / "demo-output"
-    score_cmd(home="CHN", domain="games", year=2023, framework=None, top=20, no_overrides=False,
-              out=out / "risk_scores_CHN_games_2023.csv")
-    profile_cmd(country="CHN", domain=None, year=2017, scheme="unctad", top=5, groups=None, out=out,
-                format_="csv")
-    console.print(f"[bold]Demo outputs written to {out}[/]")
 
 
 @snapshot_app.command("build")

@@ -181,8 +181,11 @@ class SliceEvaluator:
         signal_rules = [r for r in self.ruleset.active if r.series.kind == "signal"]
         if signal_rules:
             if changes is None or changes.reload or self._samples is None:
+                # The store holds everything but the open transaction's unwritten buckets: a late slice flushes
+                # them first, and a (re)load otherwise happens at the first slice of a transaction, whose bucket
+                # values come with ``changes``.
                 self._load_signals(store, signal_rules, now)
-            else:
+            if changes is not None and not changes.reload:
                 self._update_signals(changes, signal_rules, now)
         work: dict[str, WorkItem] = {}
         for rule in self.ruleset.active:

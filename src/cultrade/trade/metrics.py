@@ -43,11 +43,14 @@ def classify(flows: ir.Table, mapping: ir.Table) -> ir.Table:
     """Keep cultural flows and attach their domain and digital flag (inner join on hs6).
 
     A code mapped to several domains contributes to each; pass a mapping for one
-    scheme (UNESCO FCS or UNCTAD) so that domain totals do not double count.
+    scheme (UNESCO FCS or UNCTAD) with one row per (hs6, domain), so that domain
+    totals do not double count. The mapping is joined as given (no DISTINCT): an
+    aggregate on the small side would stop the engine from joining the mapping to
+    the product lookup first, which is what keeps an 11 M-row join on integers.
     """
     _require(flows, FLOW_COLUMNS, "the flows table")
     _require(mapping, ("hs6", "domain", "digital"), "the classification mapping")
-    m = mapping.select("hs6", "domain", "digital").distinct()
+    m = mapping.select("hs6", "domain", "digital")
     joined = flows.join(m, flows.hs6 == m.hs6)
     return joined.select(
         joined.year, joined.exporter, joined.importer, joined.domain, joined.digital, joined.value
