@@ -64,7 +64,7 @@ def slices(folder: Path, days: int = 12) -> list[Path]:
         lines = []
         for k, geo in enumerate(("KE", "IR", "FR")):
             n = 2 + (h // 2 + k) % 3
-            if geo == "IR" and 180 <= h < 192 or geo == "KE" and 236 <= h < 244:
+            if (geo == "IR" and 180 <= h < 192) or (geo == "KE" and 236 <= h < 244):
                 n += 9  # surges
             tone = -1.0 - (3.0 if geo == "FR" and h >= 220 else 0.0) + 0.1 * (h % 5)
             for j in range(n):
@@ -72,7 +72,7 @@ def slices(folder: Path, days: int = 12) -> list[Path]:
                 code = "141" if j % 2 == 0 else ("190" if (geo == "IR" and h >= 150 and j % 3 == 0) else "042")
                 lines.append(_row(gid, ts, geo, code, tone, 2 + j % 4))
         if 100 <= h < 110 or h >= 250:  # a country that goes quiet for days (its alert: no data), then returns
-            for j in range(6 if h < 110 else 1):
+            for _ in range(6 if h < 110 else 1):
                 gid += 1
                 lines.append(_row(gid, ts, "UK", "141", -2.0, 3))
         path = folder / f"{ts:%Y%m%d%H%M%S}.export.CSV.gz"

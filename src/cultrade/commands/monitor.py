@@ -55,7 +55,7 @@ def rules_hook() -> Callable[..., Any] | None:
     try:
         from cultrade.monitor.evaluator import SliceEvaluator
     except ImportError:
-        SliceEvaluator = None  # type: ignore[assignment,misc]  # noqa: N806
+        SliceEvaluator = None  # type: ignore[assignment,misc]
     if SliceEvaluator is not None:
         return SliceEvaluator()
     evaluate = getattr(engine, "evaluate", None)

@@ -72,10 +72,22 @@ CREATE TABLE IF NOT EXISTS risk_scores_history (
 
 def ensure_schema(store: Store) -> None:
     """Create the monitor's tables if they do not exist (idempotent)."""
+    con = store.con
+    if _SCHEMA_DONE.get(id(store)) is con:  # created through this connection before
+        return
     if {"outbox", "risk_scores_history"} <= set(store.table_names()):
+        _SCHEMA_DONE[id(store)] = con
         return
     for statement in filter(str.strip, _DDL.split(";")):
         store.con.execute(statement)
+
+
+_SCHEMA_DONE: dict[int, Any] = {}
+
+
+def forget_schema() -> None:
+    """Make :func:`ensure_schema` look at the store again (after a rollback that may have undone it)."""
+    _SCHEMA_DONE.clear()
 
 
 def utcnow() -> datetime:
@@ -178,7 +190,7 @@ def save_alerts(store: Store, alerts: Iterable[AlertState]) -> int:
 
     rows = []
     for alert in alerts:
-        row = asdict(alert)
+        row = {c: getattr(alert, c) for c in _COLUMNS}
         row["labels"] = json.dumps(alert.labels, sort_keys=True)
         rows.append({**row, "iso3": alert.iso3, "severity": alert.severity})
     if not rows:
@@ -385,6 +397,6 @@ def _bands() -> tuple[str, ...]:
 
 __all__ = [
     "AlertState", "Matcher", "Silence", "acknowledge", "add_silence", "alert_events", "ensure_schema",
-    "expire_silence", "find_alert", "fingerprint", "list_alerts", "load_alerts", "load_silences", "naive_utc",
+    "expire_silence", "find_alert", "fingerprint", "forget_schema", "list_alerts", "load_alerts", "load_silences", "naive_utc",
     "parse_matcher", "record_event", "save_alert", "save_alerts", "snapshot_risk", "utcnow",
 ]

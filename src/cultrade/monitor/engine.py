@@ -35,7 +35,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -69,8 +69,14 @@ class Timing:
 
     @classmethod
     def of(cls, rule: Rule) -> Timing:
-        return cls(rule.for_.timedelta, rule.keep_firing_for.timedelta, rule.cooldown.timedelta,
-                   rule.repeat_interval.timedelta)
+        hit = _TIMINGS.get(id(rule))
+        if hit is None or hit[0] is not rule:
+            hit = _TIMINGS[id(rule)] = (rule, cls(rule.for_.timedelta, rule.keep_firing_for.timedelta,
+                                                  rule.cooldown.timedelta, rule.repeat_interval.timedelta))
+        return hit[1]
+
+
+_TIMINGS: dict[int, tuple[Rule, Timing]] = {}
 
 
 @dataclass(frozen=True)
@@ -234,14 +240,18 @@ def inhibited(alerts: list[AlertState], ruleset: RuleSet) -> dict[str, str]:
     """Fingerprint of each muted target alert -> fingerprint of a firing alert that inhibits it."""
     out: dict[str, str] = {}
     for ir in ruleset.inhibit_rules:
-        sources = [a for a in alerts if a.state == "firing" and label_matches(a.labels, ir.source)]
+        sources: dict[tuple[str | None, ...], list[str]] = {}
+        for a in alerts:
+            if a.state == "firing" and label_matches(a.labels, ir.source):
+                sources.setdefault(tuple(a.labels.get(k) for k in ir.equal), []).append(a.fingerprint)
+        if not sources:
+            continue
         for target in alerts:
             if target.fingerprint in out or not label_matches(target.labels, ir.target):
                 continue
-            for src in sources:
-                if src.fingerprint != target.fingerprint and all(
-                        src.labels.get(k) == target.labels.get(k) for k in ir.equal):
-                    out[target.fingerprint] = src.fingerprint
+            for src in sources.get(tuple(target.labels.get(k) for k in ir.equal), ()):
+                if src != target.fingerprint:
+                    out[target.fingerprint] = src
                     break
     return out
 
@@ -297,36 +307,57 @@ def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None
 WorkItem = tuple[AlertState, Rule, Any, "str | None", bool, dict[str, Any]]
 
 
+class Sink(Protocol):
+    """Where :func:`settle` writes events and notifications (default: straight into the store)."""
+
+    def event(self, alert: AlertState, at: datetime, from_state: str, kind: str, muted_by: str | None) -> None: ...
+
+    def notify(self, payload: dict[str, Any], receivers: tuple[str, ...], group_key: str, now: datetime) -> None: ...
+
+
+class StoreSink:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def event(self, alert: AlertState, at: datetime, from_state: str, kind: str, muted_by: str | None) -> None:
+        record_event(self.store, alert, at=at, from_state=from_state, kind=kind, muted_by=muted_by)
+
+    def notify(self, payload: dict[str, Any], receivers: tuple[str, ...], group_key: str, now: datetime) -> None:
+        from cultrade.monitor.notify import enqueue
+
+        enqueue(self.store, payload, receivers, group_key=group_key, now=now)
+
+
 def settle(store: Store, work: dict[str, WorkItem], ruleset: RuleSet, silences: list[Silence],
-           routes: list[Watchlist], now: datetime, *, save: Callable[[AlertState, bool], None]) -> list[Transition]:
+           routes: list[Watchlist], now: datetime, *, save: Callable[[AlertState, bool], None],
+           sink: Sink | None = None) -> list[Transition]:
     """Write the transitions of the stepped alerts in ``work`` (alert, rule, sample row, previous state or None,
     is new, the alert's fields before the step): their events, their outbox rows, and ``save`` every alert
     that changed. The caller holds the transaction, so all of it commits (or not) together."""
     inhibitors = inhibited([w[0] for w in work.values()], ruleset)
     out: list[Transition] = []
+    write = sink if sink is not None else StoreSink(store)
     for fp, (alert, rule, row, before, is_new, before_row) in work.items():
         timing = Timing.of(rule)
         muted = _muted_by(alert, silences, inhibitors, now)
         if before is not None:
-            record_event(store, alert, at=now, from_state=before, muted_by=muted)
+            write.event(alert, now, before, "transition", muted)
         kind = due_notification(alert, now, timing, muted=muted is not None)
         receivers: tuple[str, ...] = ()
         if kind:
-            from cultrade.monitor.notify import enqueue
-
             sent_from = alert.notified_state or "inactive"
             mark_notified(alert, kind, now)
             if kind == "repeat":
-                record_event(store, alert, at=now, from_state="firing", kind="repeat")
+                write.event(alert, now, "firing", "repeat", None)
             receivers = tuple(route(routes, alert.labels))
             payload = alert_payload(alert, _annotations(rule, alert, row), kind, sent_from)
-            enqueue(store, payload, receivers, group_key=_group_key(alert, ruleset), now=now)
+            write.notify(payload, receivers, _group_key(alert, ruleset), now)
         if before is not None or kind:
             out.append(Transition(fp, alert.rule, alert.labels, before or alert.state, alert.state, alert.seq,
                                   now, alert.value, kind or "transition", bool(kind), muted, receivers))
-        changed = {k for k, v in vars(alert).items() if before_row.get(k) != v}
-        if not timing.keep_firing_for:
-            changed.discard("last_active_at")  # only keep_firing_for reads it
+        # only keep_firing_for reads last_active_at: a change of it alone is not stored
+        changed = any(v != before_row.get(k) for k, v in vars(alert).items()
+                      if k != "last_active_at" or timing.keep_firing_for)
         if is_new or changed:
             alert.last_eval_at = now
             save(alert, is_new)

@@ -31,6 +31,7 @@ What is kept in memory, and why it gives the same answer as ``evaluate``:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,12 +40,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cultrade.monitor import signals as sig
 from cultrade.monitor.alerts import (
     AlertState,
     ensure_schema,
     fingerprint,
+    forget_schema,
     load_alerts,
     load_silences,
     save_alerts,
@@ -89,7 +92,48 @@ class _Cached:
             self.exit_next is None or now <= self.exit_next)
 
 
-def _version(store: Store, kinds: set[str]) -> tuple[Any, ...]:
+class _Buffer:
+    """Collects the events and notifications of a transaction; written at ``flush`` in one INSERT each."""
+
+    def __init__(self) -> None:
+        self.events: list[list[Any]] = []
+        self.outbox: list[list[Any]] = []
+
+    def event(self, alert: AlertState, at: datetime, from_state: str, kind: str, muted_by: str | None) -> None:
+        self.events.append([alert.fingerprint, alert.seq, at, alert.rule, from_state, alert.state, kind, alert.value,
+                            muted_by])
+
+    def notify(self, payload: dict[str, Any], receivers: tuple[str, ...], group_key: str, now: datetime) -> None:
+        text = json.dumps(payload, sort_keys=True, default=str)  # as notify.enqueue writes it
+        for receiver in receivers:
+            self.outbox.append([payload["idempotencyKey"], payload["fingerprint"], payload["seq"], receiver,
+                                group_key, text, now])
+
+    def write(self, store: Store) -> None:
+        con = store.con
+        if self.events:
+            con.register("_alert_events", pa.table(list(map(list, zip(*self.events, strict=True))), schema=pa.schema([
+                ("fingerprint", pa.string()), ("seq", pa.int32()), ("occurred_at", pa.timestamp("us")),
+                ("rule", pa.string()), ("from_state", pa.string()), ("to_state", pa.string()), ("kind", pa.string()),
+                ("value", pa.float64()), ("muted_by", pa.string())])))
+            try:
+                con.execute("INSERT INTO alert_events SELECT * FROM _alert_events")
+            finally:
+                con.unregister("_alert_events")
+        if self.outbox:
+            con.register("_outbox_rows", pa.table(list(map(list, zip(*self.outbox, strict=True))), schema=pa.schema([
+                ("k", pa.string()), ("fp", pa.string()), ("seq", pa.int32()), ("receiver", pa.string()),
+                ("group_key", pa.string()), ("payload", pa.string()), ("now", pa.timestamp("us"))])))
+            try:
+                con.execute("INSERT INTO outbox (idempotency_key, fingerprint, seq, receiver, group_key, payload, "
+                            "status, attempts, next_attempt_at, created_at) SELECT k, fp, seq, receiver, group_key, "
+                            "payload, 'pending', 0, now, now FROM _outbox_rows ON CONFLICT DO NOTHING")
+            finally:
+                con.unregister("_outbox_rows")
+        self.events, self.outbox = [], []
+
+
+def _version(store: Store, kinds: Iterable[str]) -> tuple[Any, ...]:
     """Changes whenever a source table of the non-signal rules is created, loaded or appended to."""
     names = sorted({t for k in kinds for t in _SOURCES.get(k, ())})
     present = {t for (t,) in store.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -120,7 +164,7 @@ class SliceEvaluator:
         self.ruleset = rules if rules is not None else self._load_rules()
         self._given_routes = watchlists
         self.iso = np.asarray(sig.country_index(), dtype=object)
-        self.order = np.argsort(self.iso.astype(str), kind="stable")
+        self.rank = np.argsort(np.argsort(self.iso.astype(str), kind="stable"))  # position in iso3 order
         self.alerts: dict[str, AlertState] = {}
         self.by_rule: dict[str, list[str]] = {}
         self.routes: list[Watchlist] = []
@@ -129,6 +173,8 @@ class SliceEvaluator:
         self._labels: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
         self._dirty: dict[str, AlertState] = {}
         self._saved: set[str] = set()
+        self._buffer = _Buffer()
+        self._has: dict[str, np.ndarray] = {}
         self._tables: set[str] = set()
         self._version: tuple[Any, ...] | None = None
         self.reset()
@@ -150,6 +196,7 @@ class SliceEvaluator:
 
     def reset(self) -> None:
         """Forget the cached series (after a rollback, or when the rules change)."""
+        forget_schema()  # a rolled-back transaction may have created the alert tables
         self._samples: dict[tuple[str, str], dict[datetime, tuple[np.ndarray, np.ndarray]]] | None = None
         self._filled: dict[str, set[datetime]] = {}
         self._frames: dict[str, _Cached] = {}
@@ -169,6 +216,12 @@ class SliceEvaluator:
         self.silences = load_silences(store, include_expired=True)
         self.routes = self._given_routes if self._given_routes is not None else load_watchlists(store)
         self._dirty = {}
+        self._buffer = _Buffer()
+        self._has = {r.name: np.zeros(len(self.iso), dtype=bool) for r in self.ruleset.active}
+        pos = sig._iso3_position()
+        for alert in self.alerts.values():
+            if alert.rule in self._has and (i := pos.get(alert.labels.get("iso3", ""))) is not None:
+                self._has[alert.rule][i] = True
         kinds = {r.series.kind for r in self.ruleset.active if r.series.kind != "signal"}
         if kinds:
             version = _version(store, kinds)
@@ -194,8 +247,8 @@ class SliceEvaluator:
             else:
                 entries = self._other_entries(store, rule, now)
             self._stage(work, rule, entries, now)
-        self._saved: set[str] = set()
-        out = settle(store, work, self.ruleset, self.silences, self.routes, now, save=self._save)
+        self._saved = set()
+        out = settle(store, work, self.ruleset, self.silences, self.routes, now, save=self._save, sink=self._buffer)
         for fp, (alert, rule, _row, _before, _new, before_row) in work.items():
             if fp not in self._saved and not rule.keep_firing_for:
                 # evaluate() does not store a change of last_active_at alone (only keep_firing_for reads it) and
@@ -205,7 +258,8 @@ class SliceEvaluator:
         return out
 
     def flush(self, store: Store) -> None:
-        """Write the alerts changed since ``begin`` (before the commit)."""
+        """Write the events, notifications and alerts changed since ``begin`` (before the commit)."""
+        self._buffer.write(store)
         save_alerts(store, self._dirty.values())
         self._dirty = {}
 
@@ -222,6 +276,9 @@ class SliceEvaluator:
         if new:
             self.alerts[alert.fingerprint] = alert
             self.by_rule.setdefault(alert.rule, []).append(alert.fingerprint)
+            i = sig._iso3_position().get(alert.labels.get("iso3", ""))
+            if i is not None and alert.rule in self._has:
+                self._has[alert.rule][i] = True
         self._dirty[alert.fingerprint] = alert
 
     def _stage(self, work: dict[str, WorkItem], rule: Rule, entries: Iterable[tuple[str, dict[str, str], Any,
@@ -233,6 +290,15 @@ class SliceEvaluator:
         for fp, labels, row, obs in entries:
             seen.add(fp)
             alert = self.alerts.get(fp)
+            if alert is not None and not obs.enter and not obs.nodata and alert.state in ("inactive", "resolved") \
+                    and alert.notified_state not in ("firing", "nodata"):
+                # step() would only record the sample and nothing is owed: skip the state machine (same rows)
+                value, sample_ts = (obs.value, obs.sample_ts) if obs.value is not None or obs.sample_ts is not None \
+                    else (alert.value, alert.sample_ts)
+                if value != alert.value or sample_ts != alert.sample_ts or alert.summary != rule.summary:
+                    alert.value, alert.sample_ts, alert.summary, alert.last_eval_at = value, sample_ts, rule.summary, now
+                    self._save(alert, False)
+                continue
             is_new = alert is None
             if alert is None:
                 if obs.nodata or not obs.enter:
@@ -244,6 +310,8 @@ class SliceEvaluator:
         for fp in self.by_rule.get(rule.name, ()):
             if fp not in seen and fp not in work:
                 alert = self.alerts[fp]
+                if alert.state in ("inactive", "resolved") and alert.notified_state not in ("firing", "nodata"):
+                    continue  # no data changes nothing here and nothing is owed
                 before_row = dict(vars(alert))
                 work[fp] = (alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row)
 
@@ -308,7 +376,7 @@ class SliceEvaluator:
                 "AND list_contains(?, metric) ORDER BY updated_at", [g, lo, metrics]).df()
             df = df[df["iso3"].isin(pos.keys())]
             for (metric, ts), part in df.groupby(["metric", "ts"], sort=False):
-                t = pd.Timestamp(ts).to_pydatetime()
+                t = pd.Timestamp(ts).to_pydatetime()  # type: ignore[arg-type]
                 v, a = np.full(n_c, np.nan), np.full(n_c, np.nan)
                 ci = part["iso3"].map(pos).to_numpy(dtype=np.int64)
                 v[ci] = part["value"].to_numpy(dtype=float)
@@ -331,7 +399,7 @@ class SliceEvaluator:
         for buckets in self._samples.values():
             for t in [t for t in buckets if t < lo]:
                 del buckets[t]
-        for g, filled in self._filled.items():
+        for filled in self._filled.values():
             filled.difference_update([t for t in filled if t < lo])
 
     def _signal_entries(self, rule: Rule, now: datetime) -> list[tuple[str, dict[str, str], Any, Observation]]:
@@ -381,16 +449,15 @@ class SliceEvaluator:
             enter, hold = enter & ~behind, hold & ~behind
             newest = np.where(behind, head, stamps)
         stale = newest < np.datetime64(now - rule.stale_after.timedelta, "us")
-        mine = {self.alerts[fp].labels.get("iso3", "") for fp in self.by_rule.get(rule.name, ())}
-        want = (enter & ~stale) | np.isin(self.iso[cols], list(mine))
+        want = (enter & ~stale) | self._has[rule.name][cols]
         out = []
-        for i in sorted(np.flatnonzero(want), key=lambda i: self.iso[cols[i]]):
+        rank = self.rank
+        for i in sorted(np.flatnonzero(want).tolist(), key=lambda i: rank[cols[i]]):
             iso3 = str(self.iso[cols[i]])
             row = SignalRow(iso3, float(val[i]))
             labels, fp = self._label(rule, row, iso3)
-            obs = Observation(bool(enter[i]), bool(hold[i]), bool(stale[i]),
-                              None if np.isnan(derived[i]) else float(derived[i]),
-                              pd.Timestamp(stamps[i]).to_pydatetime())
+            d = float(derived[i])
+            obs = Observation(bool(enter[i]), bool(hold[i]), bool(stale[i]), None if d != d else d, times[last[i]])
             out.append((fp, labels, row, obs))
         return out
 
@@ -403,7 +470,10 @@ class SliceEvaluator:
         grid = np.array(times, dtype="datetime64[us]")
         tol = np.timedelta64(pd.Timedelta(window.timedelta / 2).to_timedelta64(), "us")
         for t in np.unique(stamps):
-            at = np.datetime64(shift_back(pd.Series([pd.Timestamp(t)]), window).iloc[0].to_datetime64(), "us")
+            if window.months:
+                at = np.datetime64(shift_back(pd.Series([pd.Timestamp(t)]), window).iloc[0].to_datetime64(), "us")
+            else:
+                at = t - np.timedelta64(round(window.seconds * 1e6), "us")
             sel = np.flatnonzero(stamps == t)
             cand = np.flatnonzero((grid <= at) & (grid >= at - tol))
             for k in cand[::-1]:

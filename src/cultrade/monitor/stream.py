@@ -475,7 +475,7 @@ class EventStream:
             self._evict(self.day)
 
         touched = agg.touched
-        buckets = {}
+        buckets: dict[str, tuple[datetime, np.ndarray, np.ndarray, np.ndarray]] = {}
         for g in sig.GRANULARITIES:
             start = sig.bucket_start(ts, g)
             key = (g, start)
@@ -560,7 +560,7 @@ class EventStream:
             return
         now = _now()
         inserts: list[pa.Table] = []
-        updates: dict[str, list[pa.Table]] = {g: [] for g in sig.GRANULARITIES}
+        updates: dict[str, list[pa.Table]] = {str(g): [] for g in sig.GRANULARITIES}
         for (g, start), stored in self._stored.items():
             med, mad = self._baseline(g, start.date())
             rows, existed, changed = sig.signal_rows(g, start, self._touched[(g, start)],
@@ -568,7 +568,8 @@ class EventStream:
                                                      previous=sig.output_values(stored))
             inserts.append(rows.filter(pa.array(~existed)))
             updates[g].append(rows.filter(pa.array(existed & changed)))
-        starts = {g: sorted(t for gg, t in self._stored if gg == g) for g in sig.GRANULARITIES}
+        starts: dict[str, list[datetime]] = {g: sorted(t for gg, t in self._stored if gg == g)
+                                             for g in sig.GRANULARITIES}
         self._stored, self._touched = {}, {}
         for g, tables in updates.items():
             self._update_rows(tables, g, starts[g])
