@@ -28,6 +28,7 @@ import hashlib
 import json
 import re
 import uuid
+import weakref
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -73,16 +74,16 @@ CREATE TABLE IF NOT EXISTS risk_scores_history (
 def ensure_schema(store: Store) -> None:
     """Create the monitor's tables if they do not exist (idempotent)."""
     con = store.con
-    if _SCHEMA_DONE.get(id(store)) is con:  # created through this connection before
+    if _SCHEMA_DONE.get(store) is con:  # seen through this connection before
         return
     if {"outbox", "risk_scores_history"} <= set(store.table_names()):
-        _SCHEMA_DONE[id(store)] = con
+        _SCHEMA_DONE[store] = con
         return
     for statement in filter(str.strip, _DDL.split(";")):
         store.con.execute(statement)
 
 
-_SCHEMA_DONE: dict[int, Any] = {}
+_SCHEMA_DONE: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def forget_schema() -> None:
