@@ -13,16 +13,16 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cultrade.commands.common import console, handle_errors, print_frame
-from cultrade.commands.demo import demo as demo_cmd
-from cultrade.commands.common import open_store as _open_store
 from cultrade.commands.alerts import register as register_alerts
+from cultrade.commands.common import console, handle_errors, print_frame
+from cultrade.commands.common import open_store as _open_store
+from cultrade.commands.demo import demo as demo_cmd
 from cultrade.commands.fetch import register as register_fetch
+from cultrade.commands.forecast import register as register_forecast
 from cultrade.commands.monitor import register as register_monitor
 from cultrade.commands.report import register as register_report
-from cultrade.commands.serve import register as register_serve
-from cultrade.commands.forecast import register as register_forecast
 from cultrade.commands.risk import register as register_risk
+from cultrade.commands.serve import register as register_serve
 from cultrade.commands.trade import register as register_trade
 from cultrade.countries import SCHEMES, get_countries
 from cultrade.errors import ConfigError
