@@ -352,7 +352,9 @@ class SliceEvaluator:
 
     # -- signal rules ---------------------------------------------------------------------
     def _keys(self, rules: list[Rule]) -> set[tuple[str, str]]:
-        return {(str(r.series.metric), r.series.granularity) for r in rules}
+        keys = {(str(r.series.metric), r.series.granularity) for r in rules}
+        # the min_events guard reads the same bucket's `events` count
+        return keys | {("events", r.series.granularity) for r in rules if r.condition.min_events is not None}
 
     def _horizon(self, rules: list[Rule], now: datetime) -> datetime:
         return min(lookback_start(r, now) for r in rules)
@@ -441,6 +443,7 @@ class SliceEvaluator:
                 crossed = enter & ~np.isnan(before) & ~op(before, cond.value)
                 enter = crossed
                 hold = hold if cond.exit is not None else crossed
+        enter = self._guard(rule, enter, val, times, last, cols)
         filled = [t for t in self._filled.get(s.granularity, ()) if t <= now]
         newest = stamps
         if filled:
@@ -460,6 +463,25 @@ class SliceEvaluator:
             obs = Observation(bool(enter[i]), bool(hold[i]), bool(stale[i]), None if d != d else d, times[last[i]])
             out.append((fp, labels, row, obs))
         return out
+
+    def _guard(self, rule: Rule, enter: np.ndarray, val: np.ndarray, times: list[datetime], last: np.ndarray,
+               cols: np.ndarray) -> np.ndarray:
+        """The volume guards of ``series.conditions``: no entering below ``min_value`` (the sample's value) or
+        ``min_events`` (the ``events`` of the sample's bucket, no row meaning 0)."""
+        assert self._samples is not None
+        cond = rule.condition
+        if cond.min_value is not None:
+            enter = enter & (val >= cond.min_value)
+        if cond.min_events is not None:
+            buckets = self._samples[("events", rule.series.granularity)]
+            events = np.zeros(len(cols))
+            for k in np.unique(last):
+                sel = np.flatnonzero(last == k)
+                hit = buckets.get(times[k])
+                if hit is not None:
+                    events[sel] = np.nan_to_num(hit[0][cols[sel]], nan=0.0)
+            enter = enter & (events >= cond.min_events)
+        return enter
 
     @staticmethod
     def _previous(values: np.ndarray, has: np.ndarray, times: list[datetime], cols: np.ndarray,

@@ -165,6 +165,10 @@ class Condition(BaseModel):
     window: DurationField | None = None
     mode: ChangeMode = "absolute"
     at_least: BandName | None = None  # band: only worsening into this band or worse
+    # volume guards (signal rules only): the sample's bucket must have this much volume to *enter*;
+    # a started alert is not affected (it exits by the exit level, as always)
+    min_value: float | None = Field(default=None, ge=0)   # the bucket's own value of the metric
+    min_events: float | None = Field(default=None, ge=0)  # the same country/bucket's `events` count
 
     @model_validator(mode="after")
     def _consistent(self) -> Condition:
@@ -201,6 +205,10 @@ class Rule(BaseModel):
             raise ValueError("condition 'anomaly' reads the anomaly score of a signal: use series kind 'signal'")
         if self.condition.type == "band" and self.series.kind != "risk":
             raise ValueError("condition 'band' reads risk bands: use series kind 'risk'")
+        for key in ("min_value", "min_events"):
+            if getattr(self.condition, key) is not None and self.series.kind != "signal":
+                raise ValueError(f"condition.{key}: a volume guard reads event-stream buckets: use it on series "
+                                 f"kind 'signal' only (this rule reads {self.series.kind!r})")
         return self
 
 
@@ -284,8 +292,15 @@ def _err(where: str, what: str, exc: ValidationError) -> ConfigError:
     first = exc.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
     loc = loc.replace("for_", "for")
+    msg = first["msg"].removeprefix("Value error, ")
+    named = _NAMED.match(msg)  # a model-level check that names its key: "condition.min_value: ..."
+    if named and not loc:
+        loc, msg = named.group(1), msg[named.end():]
     key = f", key {loc!r}" if loc else ""
-    return ConfigError(f"{what}{key}: {first['msg'].removeprefix('Value error, ')}", path=where, hint=_HINT)
+    return ConfigError(f"{what}{key}: {msg}", path=where, hint=_HINT)
+
+
+_NAMED = re.compile(r"^([a-z_]+\.[a-z_.]+): ")
 
 
 def default_rules_path() -> Path:

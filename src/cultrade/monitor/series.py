@@ -65,6 +65,8 @@ def series_labels(rule: Rule) -> dict[str, str]:
 def _empty(rule: Rule) -> pd.DataFrame:
     cols = [*KEYS[rule.series.kind], "ts", "value"]
     extra = {"signal": ["anomaly"], "risk": ["band"]}.get(rule.series.kind, [])
+    if rule.series.kind == "signal" and rule.condition.min_events is not None:
+        extra = [*extra, "events"]
     return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "ts" else object) for c in cols + extra})
 
 
@@ -89,6 +91,11 @@ def load_series(store: Store, rule: Rule, *, since: datetime | None = None, unti
         where, params = _where([("metric = ?", s.metric), ("granularity = ?", s.granularity)])
         sql = (f"SELECT iso3, ts, arg_max(value, updated_at) AS value, arg_max(anomaly, updated_at) AS anomaly "
                f"FROM monitor_signals WHERE {where} GROUP BY iso3, ts")
+        if rule.condition.min_events is not None:  # the volume guard reads the bucket's event count (no row: 0)
+            sql = (f"SELECT s.*, coalesce(e.events, 0.0) AS events FROM ({sql}) s LEFT JOIN ("
+                   "SELECT iso3, ts, arg_max(value, updated_at) AS events FROM monitor_signals "
+                   "WHERE metric = 'events' AND granularity = ? GROUP BY iso3, ts) e USING (iso3, ts)")
+            params.append(s.granularity)
     elif s.kind == "indicator":
         where, params = _where([("indicator = ?", s.indicator), ("source = ?", s.source)])
         obs = (f"SELECT iso3, year, arg_min(value, source) AS value FROM indicators "
@@ -197,6 +204,29 @@ def conditions(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
         crossed = out["enter"] & before.notna() & ~op(before, level)
         out["enter"] = crossed
         out["hold"] = out["hold"] if cond.exit is not None else crossed
+    return _guarded(out, rule)
+
+
+def _guarded(out: pd.DataFrame, rule: Rule) -> pd.DataFrame:
+    """The volume guards: a sample below ``min_value`` (its own value) or ``min_events`` (its bucket's
+    ``events``; a frame without that column counts as 0 events) cannot enter; ``hold`` is unchanged, so a
+    started alert exits by its exit level as usual.
+
+    >>> from cultrade.monitor.rules import load_rules
+    >>> rule = load_rules(text='''
+    ... rules: [{name: t, series: {kind: signal, metric: tone, granularity: day},
+    ...          condition: {type: threshold, op: "<", value: -5, min_events: 50}}]''', shipped=False).rules[0]
+    >>> frame = pd.DataFrame({"iso3": ["ERI", "USA"], "ts": pd.to_datetime(["2025-06-01"] * 2),
+    ...                       "value": [-9.0, -6.0], "anomaly": [0.0, 0.0], "events": [3.0, 900.0]})
+    >>> conditions(frame, rule)[["iso3", "enter", "hold"]].values.tolist()
+    [['ERI', False, True], ['USA', True, True]]
+    """
+    cond = rule.condition
+    if cond.min_value is not None:
+        out["enter"] = out["enter"] & (out["value"].astype(float) >= cond.min_value)
+    if cond.min_events is not None:
+        events = out["events"].astype(float).fillna(0.0) if "events" in out else pd.Series(0.0, index=out.index)
+        out["enter"] = out["enter"] & (events >= cond.min_events)
     return out
 
 
