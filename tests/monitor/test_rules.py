@@ -151,3 +151,24 @@ def test_latest_marks_stale_series() -> None:
     df = conditions(pd.concat([frame([2.0, 3.0]), frame([5.0], iso3="BBB", start="2010-01-01")]), r)
     got = latest(df, r, pd.Timestamp("2017-06-01").to_pydatetime())
     assert dict(zip(got["iso3"], got["stale"], strict=True)) == {"AAA": False, "BBB": True}
+
+
+def test_volume_guard_keys_are_validated() -> None:
+    ok = load_rules(text="rules: [{name: t, series: {kind: signal, metric: tone, granularity: day}, condition: "
+                         "{type: change, op: '<=', value: -2, window: 7d, min_events: 50, min_value: 0}}]",
+                    shipped=False).rule("t").condition
+    assert (ok.min_events, ok.min_value) == (50, 0)
+    with pytest.raises(ConfigError, match=r"<text>: rule 'x', key 'condition.min_value': .*greater than or equal"):
+        load_rules(text="rules: [{name: x, series: {kind: signal, metric: protest}, "
+                        "condition: {type: anomaly, op: '>=', value: 4, min_value: -1}}]", shipped=False)
+    with pytest.raises(ConfigError, match=r"rule 'x', key 'condition.min_events': .*signal"):
+        load_rules(text="rules: [{name: x, series: {kind: fx}, "
+                        "condition: {type: threshold, op: '>', value: 1, min_events: 5}}]", shipped=False)
+    with pytest.raises(ConfigError, match=r"rule 'x', key 'condition.min_event'"):
+        load_rules(text="rules: [{name: x, series: {kind: signal, metric: tone}, "
+                        "condition: {type: threshold, op: '<', value: 1, min_event: 5}}]", shipped=False)
+    shipped = load_rules()
+    assert shipped.rule("tone_drop").condition.min_events == 200
+    assert shipped.rule("country_escalation").condition.min_value == 2500
+    assert all(r.condition.min_value is None and r.condition.min_events is None
+               for r in shipped.rules if r.series.kind != "signal")
