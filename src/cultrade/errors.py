@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -133,6 +133,20 @@ class LocalFetchError(FetchError):
     """The request could not be made or cached because of a local problem."""
 
 
+def check_choice(options: Mapping[str, Sequence[str]], name: str, value: object) -> str:
+    """``value`` if it is a valid choice for option ``name`` in ``options``, else a :class:`ConfigError`.
+
+    >>> check_choice({"aggregation": ("arithmetic", "geometric")}, "aggregation", "geometric")
+    'geometric'
+    """
+    choices = options.get(name)
+    if choices is None:
+        raise ConfigError(f"unknown option {name!r}", hint=f"use one of {', '.join(sorted(options))}")
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r}", hint=f"use one of {', '.join(choices)}")
+    return str(value)
+
+
 __all__ = [
     "ConfigError",
     "CultradeError",
@@ -143,4 +157,5 @@ __all__ = [
     "UnknownCountryError",
     "UnknownSourceError",
     "UpstreamError",
+    "check_choice",
 ]

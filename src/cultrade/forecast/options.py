@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, get_args
 
-from cultrade.errors import ConfigError
+from cultrade.errors import ConfigError, check_choice
 
 Target = Literal["band_deterioration", "conflict_onset"]
 ModelName = Literal["logit", "hgb", "persistence", "climatology"]
@@ -43,12 +43,7 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
 
 def check(name: str, value: object) -> str:
     """``value`` if it is a valid choice for option ``name``, else a :class:`ConfigError`."""
-    choices = _OPTIONS.get(name)
-    if choices is None:
-        raise ConfigError(f"unknown option {name!r}", hint=f"use one of {', '.join(sorted(_OPTIONS))}")
-    if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}", hint=f"use one of {', '.join(choices)}")
-    return str(value)
+    return check_choice(_OPTIONS, name, value)
 
 
 def check_many(name: str, values: str | Iterable[str]) -> tuple[str, ...]:

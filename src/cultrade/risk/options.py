@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from cultrade.errors import ConfigError
+from cultrade.errors import check_choice
 
 Normalisation = Literal["minmax", "zscore", "rank", "goalposts"]
 NormalisationScope = Literal["panel", "year"]
@@ -61,12 +61,7 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
 
 def check(name: str, value: object) -> str:
     """``value`` if it is a valid choice for option ``name``, else a :class:`ConfigError`."""
-    choices = _OPTIONS.get(name)
-    if choices is None:
-        raise ConfigError(f"unknown option {name!r}", hint=f"use one of {', '.join(sorted(_OPTIONS))}")
-    if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}", hint=f"use one of {', '.join(choices)}")
-    return str(value)
+    return check_choice(_OPTIONS, name, value)
 
 
 def choices(name: str) -> tuple[str, ...]:
