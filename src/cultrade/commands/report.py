@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cultrade.commands.common import console, handle_errors, open_store
+from cultrade.store import Store
 
 report_app = typer.Typer(help="Reports: country risk brief and cultural-trade profile (HTML or PDF, en/zh).",
                          no_args_is_help=True)
@@ -39,17 +41,10 @@ def country(
     out: Out = None,
 ) -> None:
     """Country risk brief: score, band, outlook, rank interval, drivers, events, alerts, trade."""
-    from cultrade.report import check_format, country_report, write_report
+    from cultrade.report import country_report
 
-    fmt = check_format(fmt)
-    if fmt == "pdf":
-        from cultrade.report import require_chromium
-
-        require_chromium()
-    with open_store() as store:
-        html = country_report(store, iso3, home=home, domain=domain, lang=lang, year=year)
-    path = write_report(html, _out(out, "country", iso3, lang, fmt), fmt)
-    console.print(f"Wrote {path}")
+    _render("country", iso3, lang, fmt, out,
+            lambda store: country_report(store, iso3, home=home, domain=domain, lang=lang, year=year))
 
 
 @report_app.command("trade")
@@ -63,16 +58,21 @@ def trade(
     out: Out = None,
 ) -> None:
     """Cultural-trade profile: domains, partners, dependence (HHI, top-N share), partner groups, services."""
-    from cultrade.report import check_format, trade_report, write_report
+    from cultrade.report import trade_report
+
+    _render("trade", iso3, lang, fmt, out, lambda store: trade_report(store, iso3, year=year, lang=lang, domain=domain))
+
+
+def _render(kind: str, iso3: str, lang: str, fmt: str, out: Path | None, build: Callable[[Store], str]) -> None:
+    """Check the format (PDF needs Chromium) before the work, build the HTML, write HTML or PDF."""
+    from cultrade.report import check_format, require_chromium, write_report
 
     fmt = check_format(fmt)
     if fmt == "pdf":
-        from cultrade.report import require_chromium
-
         require_chromium()
     with open_store() as store:
-        html = trade_report(store, iso3, year=year, lang=lang, domain=domain)
-    path = write_report(html, _out(out, "trade", iso3, lang, fmt), fmt)
+        html = build(store)
+    path = write_report(html, _out(out, kind, iso3, lang, fmt), fmt)
     console.print(f"Wrote {path}")
 
 
