@@ -208,12 +208,15 @@ def alerts_page(request: Request) -> Response:
                         .replace("{alert_id}", "{id}"), "api": api_ack})
 
 
-def _ui_user(request: Request, be: Backend, role: str = "viewer") -> User | JSONResponse:
+def _ui_user(request: Request, be: Backend, role: str = "viewer", *, write: bool = False) -> User | JSONResponse:
+    """The logged-in user with at least ``role``; writes also need the UI header (no cross-site posts)."""
     user = current_user(request, be)
     if user is None:
         return JSONResponse({"error": "AuthError", "message": "log in first"}, status_code=401)
     if not user.can(role):
         return JSONResponse({"error": "ForbiddenError", "message": f"this needs the {role} role"}, status_code=403)
+    if write and request.headers.get(UI_HEADER) != "1":
+        return JSONResponse({"error": "ForbiddenError", "message": f"missing {UI_HEADER} header"}, status_code=403)
     return user
 
 
@@ -233,11 +236,9 @@ def alerts_json(request: Request) -> Response:
 async def ui_ack(request: Request, ident: str) -> Response:
     """Acknowledge when no REST API is mounted (same library call as ``POST /api/v1/alerts/{id}/ack``)."""
     be = backend(request.app.state)
-    user = _ui_user(request, be, "analyst")
+    user = _ui_user(request, be, "analyst", write=True)
     if isinstance(user, JSONResponse):
         return user
-    if request.headers.get(UI_HEADER) != "1":
-        return JSONResponse({"error": "ForbiddenError", "message": f"missing {UI_HEADER} header"}, status_code=403)
     body = await _json(request)
     from cultrade.monitor.alerts import acknowledge
 
@@ -253,11 +254,9 @@ async def ui_ack(request: Request, ident: str) -> Response:
 async def ui_silence(request: Request, ident: str) -> Response:
     """Silence an alert's rule for its country when no REST API is mounted (the API's ``/silence`` otherwise)."""
     be = backend(request.app.state)
-    user = _ui_user(request, be, "analyst")
+    user = _ui_user(request, be, "analyst", write=True)
     if isinstance(user, JSONResponse):
         return user
-    if request.headers.get(UI_HEADER) != "1":
-        return JSONResponse({"error": "ForbiddenError", "message": f"missing {UI_HEADER} header"}, status_code=403)
     body = await _json(request)
     from cultrade.monitor.alerts import Silence, add_silence, find_alert, utcnow
 
