@@ -166,8 +166,10 @@ def test_bad_reference_files_are_refused(store: Store, tmp_path: Path) -> None:
 
 def test_flows_view_has_the_public_shape_over_compact_codes(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "BACI_HS92_Y2020_V202401.csv"
-    path.write_text("\n".join([SAMPLE[0], "2020,842,251,9999AA,3.0,NA", *(r.replace("2020,", "2020,", 1)
-                                                                        for r in SAMPLE[1:])]) + "\n")
+    # HS92 codes: 9999AA (not specified) is in the HS92 list; 010121 and 401031 are HS12/HS02 codes, so the
+    # sample's rows use their HS92 predecessors 010111 (written without its zero) and 401010.
+    hs92 = [r.replace(",10121,", ",10111,").replace(",401031,", ",401010,") for r in SAMPLE[1:]]
+    path.write_text("\n".join([SAMPLE[0], "2020,842,251,9999AA,3.0,NA", *hs92]) + "\n")
     store.ingest(get_adapter("baci"), path)
     cols = store.con.execute("SELECT column_name, data_type FROM information_schema.columns "
                              "WHERE table_name = 'baci_flows' ORDER BY ordinal_position").fetchall()
@@ -175,7 +177,7 @@ def test_flows_view_has_the_public_shape_over_compact_codes(tmp_path: Path, stor
                     ("importer", "VARCHAR"), ("hs6", "VARCHAR"), ("value_kusd", "DOUBLE"),
                     ("quantity_t", "DOUBLE"), ("_partition", "VARCHAR")]
     assert _flow(store, "USA", "FRA", "9999AA", 2020) == (3.0, None)
-    assert _flow(store, "ZAF", "USA", "010121", 2020) == (12.5, 1.0)
+    assert _flow(store, "ZAF", "USA", "010111", 2020) == (12.5, 1.0)
     assert store.table("baci_flows").count().execute() == 5
 
 
@@ -189,13 +191,38 @@ def test_unsorted_files_load_and_their_duplicates_are_found(tmp_path: Path, stor
     assert err.value.row == 5 and "first on line 2" in str(err.value)
 
 
-@pytest.mark.parametrize("code", ["30043.1", "+30043", "3e5", "0300431", "000000"])
+# Spellings DuckDB's integer reader would accept ('0300431', '+300431', ' 300431' and '300431.0' as the valid
+# 300431; '3e5', '0x10', '1_000'), negative or too long codes, and well-formed codes missing from the HS17 list.
+@pytest.mark.parametrize("code", ["30043.1", "+30043", "3e5", "0300431", "000000", "0x10", "-49011", "+300431",
+                                  " 300431", "300431 ", "300431.0", "3.00431e5", "1_000", "1000000",
+                                  "999998", "30043", "049011", "9999AA", "-1", "", "ab1234"])
 def test_product_codes_must_be_written_as_digits(tmp_path: Path, store: Store, code: str) -> None:
     path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
     path.write_text("\n".join([*SAMPLE, f"2020,4,24,{code},1.0,NA"]) + "\n")
     with pytest.raises(SourceFormatError, match="HS6") as err:
         store.ingest(get_adapter("baci"), path)
     assert err.value.row == 6 and err.value.column == "k"
+    assert COMPACT not in store.table_names()
+
+
+@pytest.mark.parametrize(("edition", "code", "ok"), [
+    ("HS92", "382390", True), ("HS17", "382390", False),  # 382390 left the list after HS92
+    ("HS92", "10121", False), ("HS17", "10121", True),  # 010121 entered in HS12
+    ("HS02", "9999AA", True), ("HS22", "9999AA", False),  # 'not specified' is in the HS92..HS02 lists only
+    ("HS22", "999999", True),
+])
+def test_product_codes_are_checked_against_their_editions_list(tmp_path: Path, store: Store, edition: str,
+                                                              code: str, ok: bool) -> None:
+    path = tmp_path / f"BACI_{edition}_Y2020_V202401.csv"
+    path.write_text(f"t,i,j,k,v,q\n2020,4,24,300431,0.198,NA\n2020,4,24,{code},1.0,NA\n")
+    if ok:
+        assert store.ingest(get_adapter("baci"), path).rows == {COMPACT: 2}
+        hs6 = code.zfill(6)
+        assert store.con.execute("SELECT count(*) FROM baci_flows WHERE hs6 = ?", [hs6]).fetchone() == (1,)
+        return
+    with pytest.raises(SourceFormatError, match=f"HS6 code of {edition}") as err:
+        store.ingest(get_adapter("baci"), path)
+    assert err.value.row == 3 and err.value.column == "k" and repr(code) in str(err.value)
 
 
 def test_a_store_with_the_older_text_table_is_migrated(tmp_path: Path, store: Store) -> None:
