@@ -91,6 +91,10 @@ class IngestResult:
         return sum(self.rows.values())
 
 
+def _columns(frame: Frame) -> list[str]:
+    return list(frame.column_names) if isinstance(frame, pa.Table) else [str(c) for c in frame.columns]
+
+
 def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
     """Streaming sha256 of a file (constant memory, any size)."""
     digest = hashlib.sha256()
@@ -135,6 +139,7 @@ class Store:
         if not read_only:
             self.con.execute(_CATALOG_DDL)
         self.ibis = ibis.duckdb.from_connection(self.con)
+        self._tables: dict[str, ibis.Table] = {}
 
     # -- context management -------------------------------------------------
     def close(self) -> None:
@@ -161,14 +166,35 @@ class Store:
         return name in self.table_names(include_views=True)
 
     def table(self, name: str) -> ibis.Table:
-        """An Ibis table expression (lazy); ``.execute()`` gives pandas."""
+        """An Ibis table expression (lazy); ``.execute()`` gives pandas.
+
+        Expressions are cached per name (looking a schema up costs a query) and forgotten
+        whenever a write transaction runs, since only writes change schemas.
+        """
+        cached = self._tables.get(name)
+        if cached is not None:
+            return cached
         if not self.has_table(name):
             raise StoreError(
                 f"table {name!r} is not in the store",
                 path=self.path,
                 hint="load it first with `cultrade ingest` or `cultrade init`",
             )
-        return self.ibis.table(name)
+        table = self._tables[name] = self.ibis.table(name)
+        return table
+
+    def register_frame(self, name: str, frame: Frame) -> ibis.Table:
+        """Expose an in-memory table to queries as view ``name`` (connection-local, not stored)."""
+        self.con.register(name, frame)
+        key = f"registered:{name}"
+        cached = self._tables.get(key)
+        if cached is None or list(cached.columns) != [str(c) for c in _columns(frame)]:
+            cached = self._tables[key] = self.ibis.table(name)
+        return cached
+
+    def forget_schemas(self) -> None:
+        """Drop cached table expressions (call after changing a schema outside :meth:`transaction`)."""
+        self._tables.clear()
 
     def frame(self, name: str, *, drop_internal: bool = True) -> pd.DataFrame:
         """A whole table as pandas, without the internal ``_partition`` column."""
@@ -198,6 +224,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All-or-nothing: any exception rolls back every statement inside."""
+        self._tables.clear()
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
