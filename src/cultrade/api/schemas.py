@@ -13,6 +13,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cultrade.classification import CulturalCode
+
 T = TypeVar("T")
 Severity = Literal["info", "warning", "critical"]
 AlertStateName = Literal["inactive", "pending", "firing", "resolved", "nodata"]
@@ -192,21 +194,8 @@ class TradeProfileOut(BaseModel):
     charts: dict[str, dict[str, Any]] | None = Field(default=None, description="Vega-Lite specs, data inline.")
 
 
-class CulturalCodeOut(BaseModel):
-    hs_edition: str
-    hs_code: str
-    description: str
-    scheme: str
-    domain: str
-    domain_label: str
-    domain_label_zh: str
-    category: str
-    role: str
-    medium: str
-    basis: str
-    note: str
-    partial: bool
-    source_codes: list[str]
+# The classification's own dataclass is the response model: one definition of a cultural code.
+CulturalCodeOut = CulturalCode
 
 
 class DomainOut(BaseModel):

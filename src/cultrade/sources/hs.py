@@ -110,16 +110,21 @@ class HSNomenclature(TableAdapter):
         return {"hs_codes": out}
 
 
-@register
-class HSDescriptions(TableAdapter):
-    """``hsX_desc.csv``: ``code,desc`` for 2-, 4- and 6-digit codes of one edition."""
+class _ConcordancePackage(TableAdapter):
+    """Files of the R package ``concordance`` (descriptions and edition links): one publisher, one licence."""
 
-    name = "hs_descriptions"
-    title = "HS code descriptions by edition (concordance package)"
     publisher = "Kim, Liao & Imai: R package concordance"
     licence = "MIT"
     bundle = True
     homepage = "https://github.com/insongkim/concordance"
+
+
+@register
+class HSDescriptions(_ConcordancePackage):
+    """``hsX_desc.csv``: ``code,desc`` for 2-, 4- and 6-digit codes of one edition."""
+
+    name = "hs_descriptions"
+    title = "HS code descriptions by edition (concordance package)"
     tables = ("hs_codes",)
     patterns = ("hs?_desc.csv",)
 
@@ -151,15 +156,11 @@ def _edition(path: Path, which: int) -> str:
 
 
 @register
-class HSConcordance(TableAdapter):
+class HSConcordance(_ConcordancePackage):
     """``hsX_hsY.csv``: one row per (HSX code, HSY code) link at six digits."""
 
     name = "hs_concordance"
     title = "HS edition concordances"
-    publisher = "Kim, Liao & Imai: R package concordance"
-    licence = "MIT"
-    bundle = True
-    homepage = "https://github.com/insongkim/concordance"
     tables = ("hs_concordance",)
     patterns = ("hs?_hs?.csv",)
 

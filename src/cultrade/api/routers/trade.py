@@ -53,5 +53,4 @@ def hs_lookup(code: Annotated[str, "HS6 code or HS4 heading"],
               edition: Annotated[Literal["HS17", "HS22"], Query()] = "HS17",
               scheme: Literal["all", "unctad", "unesco"] = "all") -> list[CulturalCodeOut]:
     """The cultural mappings of an HS code (empty when it is not cultural); a 4-digit heading gives all its subheadings."""
-    return [CulturalCodeOut(**{**c.__dict__, "source_codes": list(c.source_codes)})
-            for c in classify(code, edition, scheme)]
+    return classify(code, edition, scheme)
