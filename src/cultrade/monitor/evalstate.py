@@ -5,6 +5,7 @@ slice changed (:class:`SliceChanges`), the cached result of a non-signal rule, t
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,72 @@ class SliceChanges:
     ts: datetime
     buckets: dict[str, tuple[datetime, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     reload: bool = False
+
+
+class BucketSeries:
+    """The buckets of one (metric, granularity) in time order, as two (buckets × countries) arrays of values and
+    anomalies (NaN: no row). The stream only ever changes its newest bucket or starts a new one, so updating a
+    bucket in place and appending are cheap, and a lookback window is a view, not a stack of copies.
+
+    >>> from datetime import datetime
+    >>> s = BucketSeries(2)
+    >>> s.set(datetime(2025, 6, 1, 1), np.array([1.0, np.nan]), np.array([0.5, np.nan]))
+    >>> s.set(datetime(2025, 6, 1, 0), np.array([2.0, 3.0]), np.array([0.1, 0.2]))  # out of order: kept sorted
+    >>> times, values, _ = s.window(datetime(2025, 6, 1), datetime(2025, 6, 1, 1))
+    >>> [t.hour for t in times], values[:, 0].tolist()
+    ([0, 1], [2.0, 1.0])
+    >>> s.drop_before(datetime(2025, 6, 1, 1)); s.times
+    [datetime.datetime(2025, 6, 1, 1, 0)]
+    """
+
+    def __init__(self, n_countries: int, capacity: int = 64) -> None:
+        self.times: list[datetime] = []
+        self._v = np.full((capacity, n_countries), np.nan)
+        self._a = np.full((capacity, n_countries), np.nan)
+        self._lo = 0  # rows [_lo, _lo + len(times)) are live
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def set(self, t: datetime, values: np.ndarray, anomalies: np.ndarray) -> None:
+        k = bisect_left(self.times, t)
+        if k < len(self.times) and self.times[k] == t:
+            row = self._lo + k
+        else:
+            self._make_room()
+            row = self._lo + k
+            end = self._lo + len(self.times)
+            if k < len(self.times):  # out of order (loading): shift the later rows down one
+                self._v[row + 1: end + 1] = self._v[row:end]
+                self._a[row + 1: end + 1] = self._a[row:end]
+            self.times.insert(k, t)
+        self._v[row], self._a[row] = values, anomalies
+
+    def get(self, t: datetime) -> tuple[np.ndarray, np.ndarray] | None:
+        k = bisect_left(self.times, t)
+        if k < len(self.times) and self.times[k] == t:
+            return self._v[self._lo + k], self._a[self._lo + k]
+        return None
+
+    def drop_before(self, t: datetime) -> None:
+        k = bisect_left(self.times, t)
+        if k:
+            del self.times[:k]
+            self._lo += k
+
+    def window(self, since: datetime, until: datetime) -> tuple[list[datetime], np.ndarray, np.ndarray]:
+        """The buckets with since <= time <= until: their times and (views of) their values and anomalies."""
+        i, j = bisect_left(self.times, since), bisect_right(self.times, until)
+        return self.times[i:j], self._v[self._lo + i: self._lo + j], self._a[self._lo + i: self._lo + j]
+
+    def _make_room(self) -> None:
+        n = len(self.times)
+        if self._lo + n < len(self._v):
+            return
+        cap = max(2 * n, 64)
+        v, a = np.full((cap, self._v.shape[1]), np.nan), np.full((cap, self._v.shape[1]), np.nan)
+        v[:n], a[:n] = self._v[self._lo: self._lo + n], self._a[self._lo: self._lo + n]
+        self._v, self._a, self._lo = v, a, 0
 
 
 class SignalRow(NamedTuple):
@@ -110,4 +177,4 @@ def _version(store: Store, kinds: Iterable[str]) -> tuple[Any, ...]:
     return tuple(parts)
 
 
-__all__ = ["SignalRow", "SliceChanges"]
+__all__ = ["BucketSeries", "SignalRow", "SliceChanges"]

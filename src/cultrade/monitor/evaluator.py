@@ -32,6 +32,7 @@ What is kept in memory, and why it gives the same answer as ``evaluate``:
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,7 +51,7 @@ from cultrade.monitor.alerts import (
     save_alerts,
 )
 from cultrade.monitor.engine import Observation, Timing, Transition, WorkItem, alert_labels, settle, step
-from cultrade.monitor.evalstate import SignalRow, SliceChanges, _Buffer, _Cached, _version
+from cultrade.monitor.evalstate import BucketSeries, SignalRow, SliceChanges, _Buffer, _Cached, _version
 from cultrade.monitor.rules import Rule, RuleSet, load_rules, rules_for_engine, user_rules_path
 from cultrade.monitor.series import _OPS, latest, lookback_start, scan, shift_back
 from cultrade.monitor.watchlists import Watchlist, load_watchlists
@@ -103,7 +104,7 @@ class SliceEvaluator:
     def reset(self) -> None:
         """Forget the cached series (after a rollback, or when the rules change)."""
         forget_schema()  # a rolled-back transaction may have created the alert tables
-        self._samples: dict[tuple[str, str], dict[datetime, tuple[np.ndarray, np.ndarray]]] | None = None
+        self._samples: dict[tuple[str, str], BucketSeries] | None = None
         self._filled: dict[str, set[datetime]] = {}
         self._frames: dict[str, _Cached] = {}
         self._version = None
@@ -147,9 +148,14 @@ class SliceEvaluator:
             if changes is not None and not changes.reload:
                 self._update_signals(changes, signal_rules, now)
         work: dict[str, WorkItem] = {}
+        heads: dict[str, datetime | None] = {}  # per granularity: the newest bucket with a row, as of now
+        for g, filled in self._filled.items():
+            past = [t for t in filled if t <= now]
+            heads[g] = max(past) if past else None
         for rule in self.ruleset.active:
             if rule.series.kind == "signal":
-                entries: Iterable[tuple[str, dict[str, str], Any, Observation]] = self._signal_entries(rule, now)
+                entries: Iterable[tuple[str, dict[str, str], Any, Observation]] = self._signal_entries(
+                    rule, now, heads.get(rule.series.granularity))
             else:
                 entries = self._other_entries(store, rule, now)
             self._stage(work, rule, entries, now)
@@ -269,7 +275,7 @@ class SliceEvaluator:
         keys = self._keys(rules)
         lo = self._horizon(rules, now)
         n_c = len(self.iso)
-        self._samples = {k: {} for k in keys}
+        self._samples = {k: BucketSeries(n_c) for k in keys}
         self._filled = {g: set() for _, g in keys}
         if not store.has_table(sig.SIGNALS_TABLE):
             return
@@ -289,7 +295,7 @@ class SliceEvaluator:
                 ci = part["iso3"].map(pos).to_numpy(dtype=np.int64)
                 v[ci] = part["value"].to_numpy(dtype=float)
                 a[ci] = part["anomaly"].to_numpy(dtype=float)
-                self._samples[(str(metric), g)][t] = (v, a)
+                self._samples[(str(metric), g)].set(t, v, a)
 
     def _update_signals(self, changes: SliceChanges, rules: list[Rule], now: datetime) -> None:
         assert self._samples is not None
@@ -298,40 +304,39 @@ class SliceEvaluator:
             if present.any():
                 self._filled.setdefault(g, set()).add(start)
             z = sig.anomalies(values, med, mad)
-            for (metric, gg), buckets in self._samples.items():
+            for (metric, gg), series in self._samples.items():
                 if gg == g:
                     m = sig._IDX[metric]
                     p = present[:, m]
-                    buckets[start] = (np.where(p, values[:, m], np.nan), np.where(p, z[:, m], np.nan))
+                    series.set(start, np.where(p, values[:, m], np.nan), np.where(p, z[:, m], np.nan))
         lo = self._horizon(rules, now)
-        for buckets in self._samples.values():
-            for t in [t for t in buckets if t < lo]:
-                del buckets[t]
+        for series in self._samples.values():
+            series.drop_before(lo)
         for filled in self._filled.values():
             filled.difference_update([t for t in filled if t < lo])
 
-    def _signal_entries(self, rule: Rule, now: datetime) -> list[tuple[str, dict[str, str], Any, Observation]]:
+    def _signal_entries(self, rule: Rule, now: datetime, head_bucket: datetime | None
+                        ) -> list[tuple[str, dict[str, str], Any, Observation]]:
         assert self._samples is not None
         s, cond = rule.series, rule.condition
         since = lookback_start(rule, now)
-        buckets = self._samples[(str(s.metric), s.granularity)]
-        times = sorted(t for t in buckets if since <= t <= now)
+        times, values, anomalies = self._samples[(str(s.metric), s.granularity)].window(since, now)
         if not times:
             return []
-        values = np.stack([buckets[t][0] for t in times])
-        has = ~np.isnan(values)
-        present = has.any(axis=0)
-        cols = np.flatnonzero(present)
-        last = len(times) - 1 - np.argmax(has[::-1, cols], axis=0)
+        op = _OPS[cond.op]
+        cols = self._candidates(rule, times, values, anomalies, head_bucket)
+        if not len(cols):
+            return []
+        has = ~np.isnan(values[:, cols])
+        last = len(times) - 1 - np.argmax(has[::-1], axis=0)
         val = values[last, cols]
         stamps = np.array(times, dtype="datetime64[us]")[last]
-        op = _OPS[cond.op]
         exit_level = cond.exit if cond.exit is not None else cond.value
         if cond.type == "anomaly":
-            derived = np.stack([buckets[t][1] for t in times])[last, cols]
+            derived = anomalies[last, cols]
         elif cond.type in ("change", "crossing"):
             assert cond.window is not None
-            before = self._previous(values, has, times, cols, stamps, cond.window)
+            before = self._previous(values, times, cols, stamps, cond.window)
             if cond.type == "crossing":
                 derived = val
             elif cond.mode == "percent":
@@ -350,10 +355,9 @@ class SliceEvaluator:
                 enter = crossed
                 hold = hold if cond.exit is not None else crossed
         enter = self._guard(rule, enter, val, times, last, cols)
-        filled = [t for t in self._filled.get(s.granularity, ()) if t <= now]
         newest = stamps
-        if filled:
-            head = np.datetime64(max(filled), "us")
+        if head_bucket is not None:
+            head = np.datetime64(head_bucket, "us")
             behind = stamps < head
             enter, hold = enter & ~behind, hold & ~behind
             newest = np.where(behind, head, stamps)
@@ -370,6 +374,30 @@ class SliceEvaluator:
             out.append((fp, labels, row, obs))
         return out
 
+    def _candidates(self, rule: Rule, times: list[datetime], values: np.ndarray, anomalies: np.ndarray,
+                    head_bucket: datetime | None) -> np.ndarray:
+        """The countries that can yield an entry: those with an alert of the rule and a sample in the window,
+        and those that may enter. Entering needs the country's newest sample to be in the head bucket (the
+        newest bucket with any signal row; a country behind it cannot enter), which is the only bucket a
+        country's sample there can be; for threshold and anomaly conditions the sample must also pass the
+        level and ``min_value`` already. Everything else is then computed for these few countries only."""
+        cond = rule.condition
+        pick = self._has[rule.name].copy()
+        k = bisect_left(times, head_bucket) if head_bucket is not None else len(times)
+        if k < len(times) and times[k] == head_bucket:
+            row = values[k]
+            with np.errstate(invalid="ignore"):
+                may = ~np.isnan(row)
+                if cond.type in ("anomaly", "threshold"):
+                    may &= _OPS[cond.op](anomalies[k] if cond.type == "anomaly" else row, cond.value)
+                if cond.min_value is not None:
+                    may &= row >= cond.min_value
+            pick |= may
+        if not pick.any():
+            return np.zeros(0, dtype=np.int64)
+        cols = np.flatnonzero(pick)
+        return cols[(~np.isnan(values[:, cols])).any(axis=0)]  # no sample in the window: no entry (nodata)
+
     def _guard(self, rule: Rule, enter: np.ndarray, val: np.ndarray, times: list[datetime], last: np.ndarray,
                cols: np.ndarray) -> np.ndarray:
         """The volume guards of ``series.conditions``: no entering below ``min_value`` (the sample's value) or
@@ -383,15 +411,15 @@ class SliceEvaluator:
             events = np.zeros(len(cols))
             for k in np.unique(last):
                 sel = np.flatnonzero(last == k)
-                hit = buckets.get(times[k])
+                hit = buckets.get(times[k])  # a BucketSeries
                 if hit is not None:
                     events[sel] = np.nan_to_num(hit[0][cols[sel]], nan=0.0)
             enter = enter & (events >= cond.min_events)
         return enter
 
     @staticmethod
-    def _previous(values: np.ndarray, has: np.ndarray, times: list[datetime], cols: np.ndarray,
-                  stamps: np.ndarray, window: Any) -> np.ndarray:
+    def _previous(values: np.ndarray, times: list[datetime], cols: np.ndarray, stamps: np.ndarray,
+                  window: Any) -> np.ndarray:
         """Per country, its value at ``ts - window`` (the newest sample at most half a window before that),
         as ``series.previous`` with ``merge_asof``."""
         out = np.full(len(cols), np.nan)
@@ -405,7 +433,7 @@ class SliceEvaluator:
             sel = np.flatnonzero(stamps == t)
             cand = np.flatnonzero((grid <= at) & (grid >= at - tol))
             for k in cand[::-1]:
-                todo = sel[np.isnan(out[sel]) & has[k, cols[sel]]]
+                todo = sel[np.isnan(out[sel]) & ~np.isnan(values[k, cols[sel]])]
                 out[todo] = values[k, cols[todo]]
         return out
 

@@ -165,14 +165,18 @@ class EventStream(StreamState):
         if late:
             self._flush()  # a late slice rewrites older buckets directly: bring the store up to date first
         ids = table.column("GLOBALEVENTID").to_numpy()
-        first = np.zeros(len(ids), dtype=bool)
-        first[np.unique(ids, return_index=True)[1]] = True  # a repeat inside one file counts once too
         seen = self.seen
         ids_list = ids.tolist()
-        fresh = np.fromiter((i not in seen for i in ids_list), dtype=bool, count=len(ids_list)) & first
-        new = table.filter(pa.array(fresh)) if not fresh.all() else table
-        new_ids = ids[fresh]
-        agg = sig.aggregate_events(new, self.mapper)
+        pre = parsed.pre
+        if pre is not None and pre.unique and seen.isdisjoint(ids_list):
+            new_ids, agg = ids, pre.agg  # every event is new: the prefetched sums are this slice's
+        else:
+            first = np.zeros(len(ids), dtype=bool)
+            first[np.unique(ids, return_index=True)[1]] = True  # a repeat inside one file counts once too
+            fresh = np.fromiter((i not in seen for i in ids_list), dtype=bool, count=len(ids_list)) & first
+            new = table.filter(pa.array(fresh)) if not fresh.all() else table
+            new_ids = ids[fresh]
+            agg = sig.aggregate_events(new, self.mapper)
 
         # Day change: prune seen ids and evict old cache entries (same point in every run → deterministic).
         pruned: list[int] = []
@@ -225,7 +229,7 @@ class EventStream(StreamState):
         self.watermark = ts if self.watermark is None else max(self.watermark, ts)
         self._p_mark = True
         self.processed[ts] = parsed.sha256
-        self.seen.update(new_ids.tolist())
+        self.seen.update(ids_list if new_ids is ids else new_ids.tolist())
         if pruned:
             self.seen.difference_update(pruned)
         summary = SliceSummary(ts, parsed.path, "processed", parsed.events, len(new_ids), late, len(touched),

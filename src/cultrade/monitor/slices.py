@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +23,9 @@ import pyarrow.csv as pacsv
 
 from cultrade.errors import ConfigError, SourceFormatError
 from cultrade.sources.gdelt import V2_COLUMNS
-from cultrade.store import Store
+
+if TYPE_CHECKING:
+    from cultrade.store import Store
 
 _SLICE_NAME = re.compile(r"^(\d{14})\.export\.csv(\.gz|\.zip)?$", re.IGNORECASE)
 _HINT = "the slice is damaged or truncated; download it again from data.gdeltproject.org"
@@ -81,6 +83,8 @@ class ParsedSlice:
     path: str
     sha256: str
     table: pa.Table
+    #: per-country sums computed while prefetching (:class:`cultrade.monitor.prefetch.Prepared`), if any
+    pre: Any = None
 
     @property
     def events(self) -> int:

@@ -2,8 +2,8 @@
 
 Three ways in, one processor (:class:`EventStream`):
 
-* :func:`replay` a date range of stored slices in time order (reading and parsing
-  the next slices in a background thread while the current one is committed);
+* :func:`replay` a date range of stored slices in time order (reading, parsing and
+  summing the next slices in worker processes while the current ones are committed);
 * :func:`watch` a directory, polling every ``interval`` seconds for new
   ``<YYYYMMDDHHMMSS>.export.CSV[.gz|.zip]`` files (``max_iterations`` or a
   ``stop`` callable end the loop; write files atomically, e.g. with a rename: a
@@ -50,8 +50,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +59,7 @@ import pandas as pd
 
 from cultrade.errors import CultradeError, SourceFormatError
 from cultrade.monitor.persist import StreamState
+from cultrade.monitor.prefetch import DEFAULT_WORKERS, prefetched
 from cultrade.monitor.processor import (
     DEFAULT_RETENTION_DAYS,
     SCHEMA_VERSION,
@@ -84,29 +84,12 @@ log = logging.getLogger(__name__)
 
 READ_RETRIES = 3
 # Replay commits up to REPLAY_BATCH slices spanning less than REPLAY_SPAN per transaction (watch and live: one).
-REPLAY_BATCH = 48
-REPLAY_SPAN = timedelta(hours=6)
+REPLAY_BATCH = 96
+REPLAY_SPAN = timedelta(hours=24)
 
 
 # -- drivers --------------------------------------------------------------------------------
 Progress = Callable[[SliceSummary], Any]
-
-
-def _prefetched(paths: Sequence[Path], depth: int) -> Iterator[tuple[Path, Future[ParsedSlice]]]:
-    """Read and parse upcoming slices in a background thread (gzip, pyarrow and DuckDB release the GIL)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cultrade-slices") as pool:
-        queue: list[tuple[Path, Future[ParsedSlice]]] = []
-        it = iter(paths)
-        for p in it:
-            queue.append((p, pool.submit(read_slice, p)))
-            if len(queue) >= depth:
-                break
-        while queue:
-            head = queue.pop(0)
-            nxt = next(it, None)
-            if nxt is not None:
-                queue.append((nxt, pool.submit(read_slice, nxt)))
-            yield head
 
 
 def expected_slices(start: datetime, end: datetime) -> int:
@@ -115,7 +98,8 @@ def expected_slices(start: datetime, end: datetime) -> int:
 
 
 def replay(store: Store, directory: str | Path, start: datetime | None = None, end: datetime | None = None, *,
-           on_slice: Iterable[OnSlice] = (), progress: Progress | None = None, prefetch: int = 4,
+           on_slice: Iterable[OnSlice] = (), progress: Progress | None = None, prefetch: int = 16,
+           workers: int = DEFAULT_WORKERS,
            retention_days: int = DEFAULT_RETENTION_DAYS, durable: bool = True,
            stream: EventStream | None = None, batch: int = REPLAY_BATCH,
            batch_span: timedelta = REPLAY_SPAN) -> StreamReport:
@@ -124,7 +108,8 @@ def replay(store: Store, directory: str | Path, start: datetime | None = None, e
     Slices are committed in batches of at most ``batch`` slices spanning less than ``batch_span`` of data
     time (one transaction each, with the rules' transitions and outbox rows): a crash loses at most the
     open batch, which a rerun processes again.
-    ``missing`` in the report counts the 15-minute slices of the range that have no file.
+    ``missing`` in the report counts the 15-minute slices of the range that have no file. Up to ``prefetch``
+    slices are read ahead by ``workers`` processes (:mod:`cultrade.monitor.prefetch`; 0: read here).
     """
     t0 = time.perf_counter()
     stream = stream or EventStream(store, on_slice=on_slice, retention_days=retention_days, durable=durable)
@@ -152,13 +137,11 @@ def replay(store: Store, directory: str | Path, start: datetime | None = None, e
         parsed.clear()
 
     pending: list[ParsedSlice] = []
-    for _path, future in _prefetched(todo, max(1, prefetch, min(batch, 16))):
-        try:
-            parsed = future.result()
-        except CultradeError as exc:
+    for _path, parsed in prefetched(todo, workers=workers, depth=max(1, prefetch)):
+        if isinstance(parsed, CultradeError):
             report.failed += 1
-            report.errors.append(str(exc))
-            log.error("%s", exc)
+            report.errors.append(str(parsed))
+            log.error("%s", parsed)
             continue
         if pending and (len(pending) >= batch or parsed.ts - pending[0].ts >= batch_span):
             commit(pending)

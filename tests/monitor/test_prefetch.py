@@ -1,0 +1,82 @@
+"""Slices read ahead by reader processes (cultrade.monitor.prefetch) give exactly what reading them here gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cultrade.errors import SourceFormatError
+from cultrade.monitor import prefetch
+from cultrade.monitor.prefetch import prefetched, prepare
+from cultrade.monitor.slices import ParsedSlice
+from cultrade.monitor.stream import replay
+from cultrade.settings import Settings
+from cultrade.store import Store
+from tests.monitor.test_stream import T0, signal_frame, synthetic_set, write_slice
+
+
+def _slices(folder: Path, n: int) -> list[Path]:
+    return [write_slice(folder, T0 + timedelta(minutes=15 * k), list(range(10 * k + 1, 10 * k + 8)),
+                        geo=("KE", "FR", "IR")[k % 3], code=("141", "190")[k % 2], a1="CHN") for k in range(n)]
+
+
+def _same(a: ParsedSlice, b: ParsedSlice) -> None:
+    assert (a.ts, a.path, a.sha256) == (b.ts, b.path, b.sha256)
+    assert a.table.equals(b.table)
+    assert a.pre.unique == b.pre.unique
+    np.testing.assert_array_equal(a.pre.agg.values, b.pre.agg.values)
+    np.testing.assert_array_equal(a.pre.agg.touched, b.pre.agg.touched)
+
+
+def test_reader_processes_give_what_reading_here_gives(tmp_path: Path) -> None:
+    paths = _slices(tmp_path, 12)
+    broken = tmp_path / "20250301031500.export.CSV.gz"
+    broken.write_bytes(b"\x1f\x8b not really gzip")
+    paths.insert(len(paths) // 2, broken)
+    got = list(prefetched(paths, workers=2, depth=3, steal=False))
+    assert [p for p, _ in got] == paths  # in order
+    for p, result in got:
+        if p == broken:
+            assert isinstance(result, SourceFormatError)  # the reader's error, with the file named
+            assert str(broken) in str(result) and "decompress" in str(result)
+        else:
+            assert isinstance(result, ParsedSlice)
+            _same(result, prepare(p))
+
+
+def test_a_reader_that_dies_is_replaced_by_reading_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _slices(tmp_path, 10)
+    started: list[prefetch._Worker] = []
+    real_init = prefetch._Worker.__init__
+
+    def init(self: prefetch._Worker) -> None:
+        real_init(self)
+        started.append(self)
+
+    monkeypatch.setattr(prefetch._Worker, "__init__", init)
+    out = []
+    for i, (p, result) in enumerate(prefetched(paths, workers=1, depth=2, steal=False)):
+        out.append((p, result))
+        if i == 2:
+            started[0].proc.kill()  # e.g. the OOM killer
+    assert [p for p, _ in out] == paths
+    for p, result in out:
+        assert isinstance(result, ParsedSlice)
+        _same(result, prepare(p))
+
+
+def test_replay_with_readers_stores_the_same_signals(tmp_path: Path) -> None:
+    folder = tmp_path / "slices"
+    synthetic_set(folder, days=6, per_day=8)  # with events repeated from the previous slice
+    frames = []
+    for workers in (0, 2):
+        home = tmp_path / f"w{workers}"
+        with Store(home / "s.duckdb", settings=Settings(home=home)) as store:
+            report = replay(store, folder, workers=workers, prefetch=4)
+            assert report.processed == 48 and report.duplicates > 0
+            frames.append(signal_frame(store))
+    assert len(frames[0]) > 0
+    assert frames[0].equals(frames[1])
