@@ -7,7 +7,7 @@ Measured in the same process, on the same files (in the page cache):
 * decompress: read + ``gzip.decompress`` every slice, nothing else (the floor);
 * ours: :func:`cultrade.monitor.stream.replay` into a fresh file store: read,
   parse and per-country sums in reader processes (:mod:`cultrade.monitor.prefetch`)
-  → dedup → signals, committed in batches of up to 96 slices (< 24 h of data); once with the default durable
+  → dedup → signals, committed in batches of up to 192 slices (< 48 h of data); once with the default durable
   commits (fsync) and once with ``durable=False`` (no fsync: safe against a
   killed process, not against an OS crash);
 * pandas: a straightforward implementation: ``pd.read_csv`` per slice (needed
@@ -206,7 +206,7 @@ def run(rows: int, workdir: Path) -> dict[str, Any]:
         "benchmark": "monitor_replay",
         "data": "REAL GDELT 2.0 export slices 2025-05-15..06-05 (../shared/data)",
         "pipeline": "ours: read/parse/per-country sums in reader processes -> dedup -> signals, committed in "
-                    "batches (<= 96 slices, < 24 h of data); "
+                    "batches (<= 192 slices, < 48 h of data); "
                     "ours_with_rules adds " + ("the rules engine as of each slice, in the same transactions"
                                                if hook else "nothing (rules off)"),
         "pandas_threshold_hits": pd_hits, "alert_transitions": rep_rules.get("transitions"),

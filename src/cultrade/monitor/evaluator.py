@@ -202,14 +202,10 @@ class SliceEvaluator:
         for fp, labels, row, obs in entries:
             seen.add(fp)
             alert = self.alerts.get(fp)
-            if alert is not None and not obs.enter and not obs.nodata and alert.state in ("inactive", "resolved") \
-                    and alert.notified_state not in ("firing", "nodata"):
-                # step() would only record the sample and nothing is owed: skip the state machine (same rows)
+            if alert is not None and not obs.enter and not obs.nodata and _quiet(alert):
                 value, sample_ts = (obs.value, obs.sample_ts) if obs.value is not None or obs.sample_ts is not None \
                     else (alert.value, alert.sample_ts)
-                if value != alert.value or sample_ts != alert.sample_ts or alert.summary != rule.summary:
-                    alert.value, alert.sample_ts, alert.summary, alert.last_eval_at = value, sample_ts, rule.summary, now
-                    self._save(alert, False)
+                self._record(alert, rule, value, sample_ts, now)
                 continue
             is_new = alert is None
             if alert is None:
@@ -226,6 +222,14 @@ class SliceEvaluator:
                     continue  # no data changes nothing here and nothing is owed
                 before_row = dict(vars(alert))
                 work[fp] = (alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row)
+
+    def _record(self, alert: AlertState, rule: Rule, value: float | None, sample_ts: datetime | None,
+                now: datetime) -> None:
+        """A quiet alert (see :func:`_quiet`) that does not enter: step() would only record the sample and
+        nothing is owed, so skip the state machine (same rows)."""
+        if value != alert.value or sample_ts != alert.sample_ts or alert.summary != rule.summary:
+            alert.value, alert.sample_ts, alert.summary, alert.last_eval_at = value, sample_ts, rule.summary, now
+            self._save(alert, False)
 
     def _label(self, rule: Rule, row: Any, key: str) -> tuple[dict[str, str], str]:
         hit = self._labels.get((rule.name, key))
@@ -370,6 +374,10 @@ class SliceEvaluator:
             row = SignalRow(iso3, float(val[i]))
             labels, fp = self._label(rule, row, iso3)
             d = float(derived[i])
+            alert = self.alerts.get(fp)
+            if alert is not None and not enter[i] and _quiet(alert):  # as in _stage, without the Observation
+                self._record(alert, rule, None if d != d else d, times[last[i]], now)
+                continue
             obs = Observation(bool(enter[i]), bool(hold[i]), bool(stale[i]), None if d != d else d, times[last[i]])
             out.append((fp, labels, row, obs))
         return out
@@ -436,6 +444,11 @@ class SliceEvaluator:
                 todo = sel[np.isnan(out[sel]) & ~np.isnan(values[k, cols[sel]])]
                 out[todo] = values[k, cols[todo]]
         return out
+
+
+def _quiet(alert: AlertState) -> bool:
+    """Inactive or resolved, and no notification owed: only a change of state makes it matter."""
+    return alert.state in ("inactive", "resolved") and alert.notified_state not in ("firing", "nodata")
 
 
 def default_evaluator() -> SliceEvaluator:

@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -95,7 +96,12 @@ def _decompress(path: Path, raw: bytes) -> bytes:
     suffix = path.suffix.lower()
     try:
         if suffix == ".gz":
-            return gzip.decompress(raw)
+            # zlib checks the gzip header and CRC in C; gzip.decompress hashes the output again in Python
+            inflater = zlib.decompressobj(31)
+            data = inflater.decompress(raw)
+            if inflater.eof and not inflater.unused_data:
+                return data
+            return gzip.decompress(raw)  # several gzip members, or truncated: let gzip decide
         if suffix == ".zip":
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 members = [m for m in archive.namelist() if not m.endswith("/")]
@@ -103,7 +109,7 @@ def _decompress(path: Path, raw: bytes) -> bytes:
                     raise SourceFormatError(f"the zip holds {len(members)} files, GDELT zips hold one", path=path,
                                             hint="pass the .export.CSV.zip exactly as GDELT publishes it")
                 return archive.read(members[0])
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise SourceFormatError(f"cannot decompress the slice ({exc})", path=path, hint=_HINT) from exc
     return raw
 

@@ -84,8 +84,8 @@ log = logging.getLogger(__name__)
 
 READ_RETRIES = 3
 # Replay commits up to REPLAY_BATCH slices spanning less than REPLAY_SPAN per transaction (watch and live: one).
-REPLAY_BATCH = 96
-REPLAY_SPAN = timedelta(hours=24)
+REPLAY_BATCH = 192
+REPLAY_SPAN = timedelta(hours=48)
 
 
 # -- drivers --------------------------------------------------------------------------------
