@@ -46,18 +46,29 @@ DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 @dataclass(frozen=True)
 class Prepared:
-    """A slice's sums per country over ALL its rows (``agg``), valid when none of them was seen before;
-    ``unique``: no GLOBALEVENTID repeats inside the file."""
+    """A slice's sums per country over ALL its rows, valid when none of them was seen before: the rows of
+    ``values`` for the countries ``touched`` (the others are zero), kept sparse because they travel through a
+    pipe. ``unique``: no GLOBALEVENTID repeats inside the file; ``complete``: the slice's table has every
+    column (a reader process sends the ids only: :meth:`ParsedSlice.full` reads the rest when needed)."""
 
-    agg: sig.SliceAggregate
+    touched: np.ndarray
+    rows: np.ndarray
+    unmapped: int
     unique: bool
+    complete: bool = True
+
+    def aggregate(self) -> sig.SliceAggregate:
+        values = np.zeros((len(sig.country_index()), sig.ACC))
+        values[self.touched] = self.rows
+        return sig.SliceAggregate(values, self.touched, self.unmapped)
 
 
 _MAPPER: sig.CodeMapper | None = None  # one per process: a cache of code -> country position
 
 
-def prepare(path: str | Path) -> ParsedSlice:
-    """Read one slice and pre-aggregate it (what a worker runs); raises what :func:`read_slice` raises."""
+def prepare(path: str | Path, *, ids_only: bool = False) -> ParsedSlice:
+    """Read one slice and pre-aggregate it (what a reader runs, with ``ids_only``: the table keeps only
+    GLOBALEVENTID); raises what :func:`read_slice` raises."""
     global _MAPPER
     if _MAPPER is None:
         _MAPPER = sig.CodeMapper()
@@ -65,7 +76,10 @@ def prepare(path: str | Path) -> ParsedSlice:
     ids = parsed.table.column("GLOBALEVENTID").to_numpy()
     # GDELT writes ids in ascending order: a strictly rising file has no repeats, without sorting it
     unique = bool((ids[1:] > ids[:-1]).all()) or len(np.unique(ids)) == len(ids)
-    parsed.pre = Prepared(sig.aggregate_events(parsed.table, _MAPPER), unique)
+    agg = sig.aggregate_events(parsed.table, _MAPPER)
+    parsed.pre = Prepared(agg.touched, agg.values[agg.touched], agg.unmapped, unique, not ids_only)
+    if ids_only:
+        parsed.table = parsed.table.select(["GLOBALEVENTID"])
     return parsed
 
 
@@ -79,6 +93,7 @@ class _Worker:
         self.proc = subprocess.Popen([sys.executable, "-c", f"from {__name__} import _serve; _serve()"],
                                      stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, bufsize=0)
+        _widen(self.proc.stdout)
         self.ready = threading.Event()
         self.pending: deque[Future[ParsedSlice]] = deque()
         self._lock = threading.Lock()
@@ -122,6 +137,17 @@ class _Worker:
             self.proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
+
+
+def _widen(pipe: IO[bytes] | None) -> None:
+    """A 1 MB pipe (Linux; 64 KB by default), so that a reader seldom waits for this process to take its
+    answers: the thread taking them needs the GIL, which the stream's thread holds most of the time."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)  # type: ignore[union-attr]
+    except (ImportError, OSError, AttributeError):
+        pass
 
 
 def _send(stream: IO[bytes], obj: object) -> None:
@@ -211,7 +237,7 @@ def _serve() -> None:
         _send(out, "ready")
         while (path := _receive(stdin)) is not None:
             try:
-                result: tuple[str, Any] = ("ok", prepare(path))
+                result: tuple[str, Any] = ("ok", prepare(path, ids_only=True))
             except CultradeError as exc:
                 result = ("error", exc)
             except Exception as exc:  # reported to the caller, never lost

@@ -169,8 +169,10 @@ class EventStream(StreamState):
         ids_list = ids.tolist()
         pre = parsed.pre
         if pre is not None and pre.unique and seen.isdisjoint(ids_list):
-            new_ids, agg = ids, pre.agg  # every event is new: the prefetched sums are this slice's
+            new_ids, agg = ids, pre.aggregate()  # every event is new: the prefetched sums are this slice's
         else:
+            if pre is not None and not pre.complete:
+                table = parsed.full().table  # a reader sent the ids only
             first = np.zeros(len(ids), dtype=bool)
             first[np.unique(ids, return_index=True)[1]] = True  # a repeat inside one file counts once too
             fresh = np.fromiter((i not in seen for i in ids_list), dtype=bool, count=len(ids_list)) & first

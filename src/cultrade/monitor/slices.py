@@ -91,6 +91,16 @@ class ParsedSlice:
     def events(self) -> int:
         return int(self.table.num_rows)
 
+    def full(self) -> ParsedSlice:
+        """This slice with every column of :data:`COLUMNS` (read again when only the ids were kept)."""
+        if self.pre is None or self.pre.complete:
+            return self
+        again = read_slice(self.path)
+        if again.sha256 != self.sha256:
+            raise SourceFormatError("the slice changed while it was being processed", path=self.path,
+                                    hint="write slices atomically (to a temporary name, then rename)")
+        return again
+
 
 def _decompress(path: Path, raw: bytes) -> bytes:
     suffix = path.suffix.lower()
