@@ -82,6 +82,8 @@ class SliceEvaluator:
         self._saved: set[str] = set()
         self._buffer = _Buffer()
         self._has: dict[str, np.ndarray] = {}
+        self._alert_at: dict[str, dict[int, AlertState]] = {}  # signal rule -> country position -> its alert
+        self._signal_rules: dict[str, Rule] = {}
         self._tables: set[str] = set()
         self._version: tuple[Any, ...] | None = None
         self.reset()
@@ -125,10 +127,13 @@ class SliceEvaluator:
         self._dirty = {}
         self._buffer = _Buffer()
         self._has = {r.name: np.zeros(len(self.iso), dtype=bool) for r in self.ruleset.active}
+        self._signal_rules = {r.name: r for r in self.ruleset.active if r.series.kind == "signal"}
+        self._alert_at = {name: {} for name in self._signal_rules}
         pos = sig._iso3_position()
         for alert in self.alerts.values():
             if alert.rule in self._has and (i := pos.get(alert.labels.get("iso3", ""))) is not None:
                 self._has[alert.rule][i] = True
+                self._place(alert, i)
         kinds = {r.series.kind for r in self.ruleset.active if r.series.kind != "signal"}
         if kinds:
             version = _version(store, kinds)
@@ -191,7 +196,17 @@ class SliceEvaluator:
             i = sig._iso3_position().get(alert.labels.get("iso3", ""))
             if i is not None and alert.rule in self._has:
                 self._has[alert.rule][i] = True
+                self._place(alert, i)
         self._dirty[alert.fingerprint] = alert
+
+    def _place(self, alert: AlertState, i: int) -> None:
+        """Index a signal rule's alert by country, if it is the one the rule's current labels name."""
+        rule = self._signal_rules.get(alert.rule)
+        if rule is None:
+            return
+        iso3 = str(self.iso[i])
+        if self._label(rule, SignalRow(iso3, float("nan")), iso3)[1] == alert.fingerprint:
+            self._alert_at[rule.name][i] = alert
 
     def _stage(self, work: dict[str, WorkItem], rule: Rule, entries: Iterable[tuple[str, dict[str, str], Any,
                Observation]], now: datetime) -> None:
@@ -369,15 +384,16 @@ class SliceEvaluator:
         want = (enter & ~stale) | self._has[rule.name][cols]
         out = []
         rank = self.rank
+        alert_at = self._alert_at[rule.name]
         for i in sorted(np.flatnonzero(want).tolist(), key=lambda i: rank[cols[i]]):
-            iso3 = str(self.iso[cols[i]])
-            row = SignalRow(iso3, float(val[i]))
-            labels, fp = self._label(rule, row, iso3)
             d = float(derived[i])
-            alert = self.alerts.get(fp)
+            alert = alert_at.get(int(cols[i]))
             if alert is not None and not enter[i] and _quiet(alert):  # as in _stage, without the Observation
                 self._record(alert, rule, None if d != d else d, times[last[i]], now)
                 continue
+            iso3 = str(self.iso[cols[i]])
+            row = SignalRow(iso3, float(val[i]))
+            labels, fp = self._label(rule, row, iso3)
             obs = Observation(bool(enter[i]), bool(hold[i]), bool(stale[i]), None if d != d else d, times[last[i]])
             out.append((fp, labels, row, obs))
         return out

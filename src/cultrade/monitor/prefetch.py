@@ -230,6 +230,9 @@ def _collect(future: Future[ParsedSlice]) -> ParsedSlice | CultradeError:
 
 def _serve() -> None:
     """The reader process: answer each path on stdin with its prepared slice or error, until stdin closes."""
+    if hasattr(os, "nice"):
+        # Below the stream's thread, which is the sequential part: the readers use the time it leaves free
+        os.nice(5)
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the messages
     stdin = sys.stdin.buffer
