@@ -5,9 +5,11 @@ RSS (``ru_maxrss``) belongs to that loader alone, after one warm-up read so
 that all of them find the file in the page cache:
 
 * ours: ``Store.ingest(get_adapter("baci"), file)`` into a fresh file store:
-  sha256 of the file, header check, typed parse, strict HS6 codes, range,
-  duplicate and country validation, the ``baci_flows`` view (ISO3, hs6 text)
-  over the compact table, catalog entry, one transaction;
+  sha256 of the file, header check, typed parse into the partition's own table
+  (``baci_hs17_2022``; year, edition and partition are not stored per row),
+  strict HS6 codes, year, range, duplicate and country validation, the
+  ``baci_flows`` view (ISO3, hs6 text, the constants) over the partition
+  tables, catalog entry, one transaction;
 * duckdb: ``CREATE TABLE t AS SELECT * FROM read_csv(file)`` into a fresh file
   database (no validation, codes left numeric);
 * pandas: ``pandas.read_csv(file)`` into memory (nothing written).

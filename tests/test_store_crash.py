@@ -53,7 +53,7 @@ def test_killed_ingest_leaves_the_store_unchanged(tmp_path: Path) -> None:
     small = generate(tmp_path / "small" / "BACI_HS17_Y2021_V202401.csv", rows=20_000, year=2021, seed=1)
     big = generate(tmp_path / "big" / "BACI_HS17_Y2022_V202401.csv", rows=4_000_000, year=2022, seed=2)
     with Store(db, settings=settings) as store:
-        assert store.ingest(get_adapter("baci"), small).rows == {"baci_flows_compact": 20_000}
+        assert store.ingest(get_adapter("baci"), small).rows == {"baci_hs17_2021": 20_000}
 
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(big), str(tmp_path)], cwd=ROOT,
                              stdout=subprocess.PIPE, text=True)
@@ -71,4 +71,4 @@ def test_killed_ingest_leaves_the_store_unchanged(tmp_path: Path) -> None:
         entry = store.catalog_entry("baci", "HS17-2021")
         assert entry is not None and entry["rows"] == 20_000
         # And the store still works: the same file now loads completely.
-        assert store.ingest(get_adapter("baci"), big).rows == {"baci_flows_compact": 4_000_000}
+        assert store.ingest(get_adapter("baci"), big).rows == {"baci_hs17_2022": 4_000_000}

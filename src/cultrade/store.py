@@ -2,7 +2,8 @@
 
 Every data table is written by :meth:`Store.ingest` inside one transaction and
 carries a ``_partition`` column, so that a changed file replaces exactly the rows
-it delivered last time and vintages never mix. The ``_catalog`` table records,
+it delivered last time and vintages never mix (an adapter may instead keep one
+table per partition, see ``SourceAdapter.drop_partition``). The ``_catalog`` table records,
 for each (source, partition): the file, its sha256, vintage, licence, row count
 and load time. Re-ingesting a file whose sha256 is already catalogued is a no-op.
 
@@ -24,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -31,8 +33,9 @@ import duckdb
 import ibis
 import pandas as pd
 import pyarrow as pa
+from ibis import Table as IbisTable  # inside Store, `ibis` is the backend property
 
-from cultrade.errors import CultradeError, StoreError
+from cultrade.errors import StoreError
 from cultrade.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -138,8 +141,14 @@ class Store:
             ) from exc
         if not read_only:
             self.con.execute(_CATALOG_DDL)
-        self.ibis = ibis.duckdb.from_connection(self.con)
-        self._tables: dict[str, ibis.Table] = {}
+        # What Ibis sets when it wraps the connection, set now: the backend is only made on first use.
+        self.con.execute("SET timezone = 'UTC'; SET python_enable_replacements = false")
+        self._tables: dict[str, IbisTable] = {}
+
+    @cached_property
+    def ibis(self) -> ibis.BaseBackend:
+        """The Ibis backend over :attr:`con`; loading it costs ~0.1 s, which an ingest does not need."""
+        return ibis.duckdb.from_connection(self.con)
 
     # -- context management -------------------------------------------------
     def close(self) -> None:
@@ -165,7 +174,7 @@ class Store:
         """True for a loaded table or view (``indicators`` counts)."""
         return name in self.table_names(include_views=True)
 
-    def table(self, name: str) -> ibis.Table:
+    def table(self, name: str) -> IbisTable:
         """An Ibis table expression (lazy); ``.execute()`` gives pandas.
 
         Expressions are cached per name (looking a schema up costs a query) and forgotten
@@ -183,7 +192,7 @@ class Store:
         table = self._tables[name] = self.ibis.table(name)
         return table
 
-    def register_frame(self, name: str, frame: Frame) -> ibis.Table:
+    def register_frame(self, name: str, frame: Frame) -> IbisTable:
         """Expose an in-memory table to queries as view ``name`` (connection-local, not stored)."""
         self.con.register(name, frame)
         key = f"registered:{name}"
@@ -272,10 +281,10 @@ class Store:
     def _ingest_sql(
         self, adapter: SourceAdapter, path: Path, prov: Provenance, sha256: Callable[[], str], *, replaced: bool
     ) -> IngestResult:
-        self._check_no_collision(adapter.name, list(adapter.tables), prov.partition)
+        self._check_no_collision(adapter.name, list(adapter.tables_for(prov.partition)), prov.partition)
         try:
             with self.transaction() as con:
-                self._delete_partition(adapter.tables, prov.partition)
+                adapter.drop_partition(con, prov.partition)
                 rows = adapter.write_sql(con, path, prov.partition)
                 prov = replace(prov, sha256=sha256())
                 self.record(prov, list(rows), sum(rows.values()))
@@ -314,12 +323,6 @@ class Store:
                 f"source {source!r} would overwrite partition {partition!r} that {clash[0]!r} loaded into {tables}",
                 hint="give the adapter a partition key of its own (e.g. prefix it with the source name)",
             )
-
-    def _delete_partition(self, tables: tuple[str, ...], partition: str) -> None:
-        existing = set(self.table_names())
-        for name in tables:
-            if name in existing:
-                self.con.execute(f"DELETE FROM {_check_ident(name)} WHERE {PARTITION_COLUMN} = ?", [partition])
 
     def _replace_partition(self, name: str, frame: Frame, partition: str) -> int:
         self.con.register("_incoming", frame)
@@ -387,23 +390,19 @@ class Store:
         entries = entries[entries["source"] == source]
         if entries.empty:
             raise StoreError(f"source {source!r} is not loaded", hint="see `cultrade sources`")
-        with self.transaction():
+        from cultrade.sources.registry import drop_partition  # the adapter knows how (BACI: a table each)
+
+        with self.transaction() as con:
             for _, entry in entries.iterrows():
-                for name in entry["tables"]:
-                    if self.has_table(name):
-                        self.con.execute(
-                            f"DELETE FROM {_check_ident(name)} WHERE {PARTITION_COLUMN} = ?", [entry["partition"]]
-                        )
+                tables = [_check_ident(str(name)) for name in entry["tables"]]
+                drop_partition(con, source, str(entry["partition"]), tables)
             self.con.execute(f"DELETE FROM {CATALOG} WHERE source = ?", [source])
             self.refresh_indicator_view()
 
 
 def open_store(settings: Settings | None = None, *, read_only: bool = False) -> Store:
     """Open the store the settings point at."""
-    try:
-        return Store(settings=settings, read_only=read_only)
-    except CultradeError:
-        raise
+    return Store(settings=settings, read_only=read_only)
 
 
 __all__ = ["IngestResult", "Provenance", "Store", "file_sha256", "open_store"]

@@ -18,7 +18,8 @@ from cultrade.store import Store
 from tests.sources.badinput import BadInputCase, check_bad_inputs
 
 # Not imported from cultrade.sources.baci: importing one adapter module early stops the registry's discovery.
-COMPACT = "baci_flows_compact"  # the base table behind the baci_flows view
+# Each partition's rows are in a table of its own, named after it; baci_flows is a view over all of them.
+HS17_2020, HS92_2021 = "baci_hs17_2020", "baci_hs92_2021"
 HS17 = "trade/baci_sample/BACI_HS17_Y2020_V202301_AFG_ZAF_exports_halfsample.csv"
 HS92 = "trade/baci_sample/BACI_HS92_Y2021_V202301_AFG_ZAF_exports_halfsample.csv"
 SAMPLE = [
@@ -30,6 +31,10 @@ SAMPLE = [
 ]
 
 
+def _partition_tables(store: Store) -> list[str]:
+    return [t for t in store.table_names() if t.startswith("baci_hs")]
+
+
 def _flow(store: Store, exporter: str, importer: str, hs6: str, year: int) -> tuple[float, float | None]:
     row = store.con.execute("SELECT value_kusd, quantity_t FROM baci_flows WHERE exporter = ? AND importer = ? "
                             "AND hs6 = ? AND year = ?", [exporter, importer, hs6, year]).fetchone()
@@ -39,7 +44,7 @@ def _flow(store: Store, exporter: str, importer: str, hs6: str, year: int) -> tu
 
 def test_hs17_file_loads_every_row_with_iso3_and_six_digit_codes(shared: Path, store: Store) -> None:
     result = store.ingest(get_adapter("baci"), shared / HS17)
-    assert result.rows == {COMPACT: 72097}  # every data line of the file
+    assert result.rows == {HS17_2020: 72097}  # every data line of the file
     assert result.partition == "HS17-2020"
     assert _flow(store, "AFG", "AGO", "300431", 2020) == (0.198, 0.001)  # line 2
     assert _flow(store, "AFG", "AZE", "251512", 2020) == (27.902, 169.8)  # line 3
@@ -55,7 +60,7 @@ def test_hs17_file_loads_every_row_with_iso3_and_six_digit_codes(shared: Path, s
 def test_hs92_file_with_quotes_and_crlf_loads_beside_hs17(shared: Path, store: Store) -> None:
     store.ingest(get_adapter("baci"), shared / HS17)
     result = store.ingest(get_adapter("baci"), shared / HS92)
-    assert result.rows == {COMPACT: 71192}
+    assert result.rows == {HS92_2021: 71192}
     assert _flow(store, "AFG", "AGO", "382390", 2021) == (52.051, 13.235)
     parts = store.con.execute("SELECT _partition, count(*) FROM baci_flows GROUP BY 1 ORDER BY 1").fetchall()
     assert parts == [("HS17-2020", 72097), ("HS92-2021", 71192)]
@@ -110,7 +115,7 @@ def test_out_of_range_values_name_their_line(tmp_path: Path, store: Store, line:
     with pytest.raises(SourceFormatError, match=message) as err:
         store.ingest(get_adapter("baci"), path)
     assert err.value.row == 6 and err.value.column == column
-    assert COMPACT not in store.table_names() and not store.has_table("baci_flows")
+    assert _partition_tables(store) == [] and not store.has_table("baci_flows")
 
 
 def test_unknown_code_names_its_line(tmp_path: Path, store: Store) -> None:
@@ -184,7 +189,7 @@ def test_flows_view_has_the_public_shape_over_compact_codes(tmp_path: Path, stor
 def test_unsorted_files_load_and_their_duplicates_are_found(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
     path.write_text("\n".join([SAMPLE[0], *reversed(SAMPLE[1:])]) + "\n")
-    assert store.ingest(get_adapter("baci"), path).rows == {COMPACT: 4}
+    assert store.ingest(get_adapter("baci"), path).rows == {HS17_2020: 4}
     path.write_text("\n".join([SAMPLE[0], SAMPLE[2], *reversed(SAMPLE[1:])]) + "\n")
     with pytest.raises(SourceFormatError, match="duplicate key exporter=AFG, importer=AZE, hs6=251512") as err:
         store.ingest(get_adapter("baci"), path)
@@ -192,17 +197,19 @@ def test_unsorted_files_load_and_their_duplicates_are_found(tmp_path: Path, stor
 
 
 # Spellings DuckDB's integer reader would accept ('0300431', '+300431', ' 300431' and '300431.0' as the valid
-# 300431; '3e5', '0x10', '1_000'), negative or too long codes, and well-formed codes missing from the HS17 list.
+# 300431; '3e5', '0x10', '1_000'; '2716e2', '0x5014' and '10121 ' as the valid 271600, 020500 and 010121), negative
+# or too long codes, and well-formed codes missing from the HS17 list.
 @pytest.mark.parametrize("code", ["30043.1", "+30043", "3e5", "0300431", "000000", "0x10", "-49011", "+300431",
                                   " 300431", "300431 ", "300431.0", "3.00431e5", "1_000", "1000000",
-                                  "999998", "30043", "049011", "9999AA", "-1", "", "ab1234"])
+                                  "999998", "30043", "049011", "9999AA", "-1", "", "ab1234",
+                                  "2716e2", "0x5014", "10121 ", "1012.1", "1_0121"])
 def test_product_codes_must_be_written_as_digits(tmp_path: Path, store: Store, code: str) -> None:
     path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
     path.write_text("\n".join([*SAMPLE, f"2020,4,24,{code},1.0,NA"]) + "\n")
     with pytest.raises(SourceFormatError, match="HS6") as err:
         store.ingest(get_adapter("baci"), path)
     assert err.value.row == 6 and err.value.column == "k"
-    assert COMPACT not in store.table_names()
+    assert _partition_tables(store) == []
 
 
 @pytest.mark.parametrize(("edition", "code", "ok"), [
@@ -216,7 +223,7 @@ def test_product_codes_are_checked_against_their_editions_list(tmp_path: Path, s
     path = tmp_path / f"BACI_{edition}_Y2020_V202401.csv"
     path.write_text(f"t,i,j,k,v,q\n2020,4,24,300431,0.198,NA\n2020,4,24,{code},1.0,NA\n")
     if ok:
-        assert store.ingest(get_adapter("baci"), path).rows == {COMPACT: 2}
+        assert store.ingest(get_adapter("baci"), path).rows == {f"baci_{edition.lower()}_2020": 2}
         hs6 = code.zfill(6)
         assert store.con.execute("SELECT count(*) FROM baci_flows WHERE hs6 = ?", [hs6]).fetchone() == (1,)
         return
@@ -225,19 +232,16 @@ def test_product_codes_are_checked_against_their_editions_list(tmp_path: Path, s
     assert err.value.row == 3 and err.value.column == "k" and repr(code) in str(err.value)
 
 
-def test_a_store_with_the_older_text_table_is_migrated(tmp_path: Path, store: Store) -> None:
+@pytest.mark.parametrize(("cell", "loaded"), [("NA", None), ("             NA", None), ("   1.500", 1.5), ("0", 0.0),
+                                              ("abc", "not a number"), ("  N A", "not a number"),
+                                              ("-0.5", "negative"), ("inf", "not finite"), ("nan", "not finite")])
+def test_quantities_are_numbers_or_padded_na(tmp_path: Path, store: Store, cell: str, loaded: object) -> None:
     path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
-    path.write_text("\n".join(SAMPLE) + "\n")
-    store.con.execute("CREATE TABLE baci_flows (year SMALLINT, hs_edition VARCHAR, exporter VARCHAR, importer VARCHAR, "
-                      "hs6 VARCHAR, value_kusd DOUBLE, quantity_t DOUBLE, _partition VARCHAR)")
-    store.con.execute("INSERT INTO baci_flows VALUES (2019, 'HS17', 'FRA', 'ITA', '010121', 2.0, NULL, 'HS17-2019'), "
-                      "(2020, 'HS17', 'FRA', 'ITA', '970110', 9.0, NULL, 'HS17-2020')")
-    store.con.execute("INSERT INTO _catalog (source, \"partition\", tables) VALUES ('baci', 'HS17-2019', ['baci_flows'])")
-    store.ingest(get_adapter("baci"), path)
-    parts = store.con.execute("SELECT _partition, count(*) FROM baci_flows GROUP BY 1 ORDER BY 1").fetchall()
-    assert parts == [("HS17-2019", 1), ("HS17-2020", 4)]  # the old HS17-2020 row is replaced by the file's
-    assert _flow(store, "FRA", "ITA", "010121", 2019) == (2.0, None)
-    entry = store.catalog_entry("baci", "HS17-2019")
-    assert entry is not None and entry["tables"] == [COMPACT]
-    store.drop_source("baci")
-    assert store.row_count("baci_flows") == 0
+    path.write_text("\n".join([*SAMPLE, f"2020,4,24,970110,1.0,{cell}"]) + "\n")
+    if not isinstance(loaded, str):
+        store.ingest(get_adapter("baci"), path)
+        assert _flow(store, "AFG", "AGO", "970110", 2020) == (1.0, loaded)
+        return
+    with pytest.raises(SourceFormatError, match=loaded) as err:
+        store.ingest(get_adapter("baci"), path)
+    assert err.value.row == 6 and err.value.column == "q" and repr(cell) in str(err.value)

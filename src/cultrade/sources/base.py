@@ -69,6 +69,20 @@ class SourceAdapter(ABC):
         """Load ``path`` with SQL inside the store's open transaction; return rows per table."""
         raise SourceFormatError(f"{self.name} has no SQL loader", path=path)
 
+    def tables_for(self, partition: str) -> tuple[str, ...]:
+        """The tables ``partition``'s rows go to: :attr:`tables`, shared by every partition, unless the adapter
+        keeps one table per partition (BACI)."""
+        return self.tables
+
+    def drop_partition(self, con: duckdb.DuckDBPyConnection, partition: str,
+                       tables: Sequence[str] | None = None) -> None:
+        """Remove ``partition``'s rows inside the store's open transaction, before a replace or a drop.
+
+        ``tables``: the catalog's list for the partition (else :meth:`tables_for`). By default the rows are
+        deleted by their ``_partition`` column; an adapter owning tables per partition drops them instead.
+        """
+        delete_partition_rows(con, self.tables_for(partition) if tables is None else tables, partition)
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -79,6 +93,15 @@ class SourceAdapter(ABC):
             "tables": list(self.tables),
             "homepage": self.homepage,
         }
+
+
+def delete_partition_rows(con: duckdb.DuckDBPyConnection, tables: Iterable[str], partition: str) -> None:
+    """``DELETE`` the rows of ``partition`` from those of ``tables`` that exist (names from code or catalog)."""
+    existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                          "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'").fetchall()}
+    for name in tables:
+        if name in existing:
+            con.execute(f'DELETE FROM "{name}" WHERE _partition = ?', [partition])
 
 
 class TableAdapter(SourceAdapter):
@@ -331,6 +354,7 @@ def long_obs(df: pd.DataFrame, *, indicator: str | None = None, value: str = "va
 __all__ = [
     "SourceAdapter",
     "TableAdapter",
+    "delete_partition_rows",
     "iso3_column",
     "long_obs",
     "numeric",

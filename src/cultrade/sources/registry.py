@@ -16,12 +16,14 @@ import pkgutil
 from pathlib import Path
 from typing import TypeVar
 
+import duckdb
+
 from cultrade.errors import UnknownSourceError
-from cultrade.sources.base import SourceAdapter
+from cultrade.sources.base import SourceAdapter, delete_partition_rows
 
 _REGISTRY: dict[str, type[SourceAdapter]] = {}
 _DISCOVERED = False
-_NOT_ADAPTERS = {"base", "registry", "fetch", "snapshot", "loading"}
+_NOT_ADAPTERS = {"base", "registry", "fetch", "snapshot", "loading", "baci_tables"}
 A = TypeVar("A", bound=type[SourceAdapter])
 
 
@@ -68,3 +70,13 @@ def detect(path: str | Path) -> SourceAdapter:
         raise UnknownSourceError(f"cannot tell which source {name!r} is (matches: {which})",
                                  path=path, hint="name the source: `cultrade ingest SOURCE PATH`")
     return hits[0]()
+
+
+def drop_partition(con: duckdb.DuckDBPyConnection, source: str, partition: str, tables: list[str]) -> None:
+    """Remove one catalogued partition of ``source`` (its ``tables``) inside the store's transaction: the
+    adapter's way, or by deleting the partition's rows for a source without an adapter (derived data)."""
+    cls = available().get(source)
+    if cls is None:
+        delete_partition_rows(con, tables, partition)
+    else:
+        cls().drop_partition(con, partition, tables)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cultrade.errors import ConfigError, StoreError
+from cultrade.sources import baci_tables
 from cultrade.sources.registry import available, get_adapter
 from cultrade.store import PARTITION_COLUMN, Provenance, Store, file_sha256
 
@@ -161,6 +162,9 @@ def load_snapshot(store: Store, directory: Path | None = None) -> SnapshotLoad:
         (e := store.catalog_entry(x["source"], x["partition"])) is not None and e["sha256"] == x["sha256"]
         for x in entries
     ):
+        if baci_tables.needs_migration(store.con):  # a store from an older version: same data, new layout
+            with store.transaction() as con:
+                baci_tables.migrate(con)
         return SnapshotLoad({}, len(entries), "unchanged")
     partitions: dict[str, set[str]] = {}
     for x in entries:
@@ -168,19 +172,22 @@ def load_snapshot(store: Store, directory: Path | None = None) -> SnapshotLoad:
             partitions.setdefault(table, set()).add(x["partition"])
     loaded: dict[str, int] = {}
     with store.transaction() as con:
+        baci_tables.migrate(con)  # an older store's BACI rows first, so that the partitions below replace them
         for name, info in manifest["tables"].items():
             parquet = (directory / info["file"]).as_posix()
-            if store.has_table(name):
+            columns = {r[0] for r in con.execute("SELECT name FROM parquet_schema(?)", [parquet]).fetchall()}
+            if store.has_table(name) and PARTITION_COLUMN in columns:
                 parts = sorted(partitions.get(name, set()))
                 con.execute(f"DELETE FROM {name} WHERE {PARTITION_COLUMN} IN (SELECT unnest(?::VARCHAR[]))", [parts])
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM read_parquet('{parquet}')")
-            else:
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{parquet}')")
+            else:  # new, or a table of one partition (BACI's): the bundled one replaces it whole
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet('{parquet}')")
             loaded[name] = int(info["rows"])
-        if "baci_flows_compact" in manifest["tables"]:
-            from cultrade.sources.baci import refresh_view  # the lookups and the baci_flows view
-
-            refresh_view(con)
+        baci = [x["partition"] for x in entries if x["source"] == "baci"]
+        for partition in baci:
+            baci_tables.add_partition(con, partition)
+        if baci:
+            baci_tables.refresh_view(con)  # the lookups and the baci_flows view over every partition
         for x in entries:
             store.record(
                 Provenance(source=x["source"], partition=x["partition"], path=f"snapshot:{x['path']}",
