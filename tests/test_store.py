@@ -131,3 +131,19 @@ def test_two_sources_cannot_share_a_partition_of_one_table(store: Store) -> None
     with pytest.raises(StoreError, match="would overwrite partition '2020'"):
         store.write_frames("two", {"obs_shared": frame}, provenance=Provenance(source="two", partition="2020"))
     assert store.row_count("obs_shared") == 1
+
+
+def test_memo_keeps_a_value_until_the_next_write(store: Store) -> None:
+    built: list[int] = []
+
+    def make() -> int:
+        built.append(1)
+        return len(built)
+
+    assert store.memo("k", make) == 1
+    assert store.memo("k", make) == 1  # kept: not built again
+    with store.transaction() as con:  # any write forgets it
+        con.execute("CREATE TABLE t (x INTEGER)")
+    assert store.memo("k", make) == 2
+    store.forget_schemas()
+    assert store.memo("k", make) == 3

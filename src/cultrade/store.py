@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, cast
 
 import duckdb
 import ibis
@@ -37,6 +37,8 @@ from ibis import Table as IbisTable  # inside Store, `ibis` is the backend prope
 
 from cultrade.errors import StoreError
 from cultrade.settings import Settings, get_settings
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from cultrade.sources.base import SourceAdapter
@@ -144,6 +146,7 @@ class Store:
         # What Ibis sets when it wraps the connection, set now: the backend is only made on first use.
         self.con.execute("SET timezone = 'UTC'; SET python_enable_replacements = false")
         self._tables: dict[str, IbisTable] = {}
+        self._memo: dict[Hashable, Any] = {}
 
     @cached_property
     def ibis(self) -> ibis.BaseBackend:
@@ -204,6 +207,14 @@ class Store:
     def forget_schemas(self) -> None:
         """Drop cached table expressions (call after changing a schema outside :meth:`transaction`)."""
         self._tables.clear()
+        self._memo.clear()
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, kept until the next write transaction: for lazy expressions built from the store's
+        tables and catalog (building one costs milliseconds of queries and Ibis work per call)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return cast(T, self._memo[key])
 
     def frame(self, name: str, *, drop_internal: bool = True) -> pd.DataFrame:
         """A whole table as pandas, without the internal ``_partition`` column."""
@@ -234,6 +245,7 @@ class Store:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All-or-nothing: any exception rolls back every statement inside."""
         self._tables.clear()
+        self._memo.clear()
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
