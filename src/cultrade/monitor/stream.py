@@ -11,7 +11,8 @@ Three ways in, one processor (:class:`EventStream`):
 * :func:`live` from GDELT's lastupdate/master file lists (:mod:`cultrade.sources.fetch`):
   each export is downloaded with its md5 checked, then processed.
 
-Each slice is committed in ONE store transaction with everything it changes:
+Each slice (in :func:`replay`, each batch of up to :data:`REPLAY_BATCH` slices) is committed in ONE store
+transaction with everything it changes:
 its ``monitor_slices`` row, the new GLOBALEVENTIDs in ``monitor_seen``, the
 signal rows of its buckets (``monitor_signals``, see :mod:`cultrade.monitor.signals`),
 the gaps it reveals and the watermark. A restart (even after SIGKILL) reopens
