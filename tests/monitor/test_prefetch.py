@@ -108,3 +108,15 @@ def test_a_slice_changed_under_the_reader_is_an_error(tmp_path: Path) -> None:
     write_slice(tmp_path, parsed.ts, [999])  # rewritten after it was read
     with pytest.raises(SourceFormatError, match="changed while"):
         parsed.full()
+
+
+def test_without_reader_processes_everything_is_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _slices(tmp_path, 8)
+
+    def cannot_start(self: prefetch._Worker) -> None:
+        raise FileNotFoundError("no python here")
+
+    monkeypatch.setattr(prefetch._Worker, "__init__", cannot_start)
+    out = list(prefetched(paths, workers=2, depth=2))
+    assert [p for p, _ in out] == paths
+    assert all(isinstance(r, ParsedSlice) and r.pre.complete for _, r in out)  # read in this process

@@ -184,7 +184,11 @@ def prefetched(paths: Sequence[Path], *, workers: int = DEFAULT_WORKERS, depth: 
         for p in paths:
             yield p, _local(p)
         return
-    pool = [_Worker() for _ in range(workers)]
+    pool: list[_Worker] = []
+    try:
+        pool.extend(_Worker() for _ in range(workers))
+    except OSError as exc:  # no interpreter to start (an embedded or frozen Python): read everything here
+        log.warning("cannot start slice reader processes (%s); reading the slices in this process", exc)
     if not steal:
         for w in pool:
             w.ready.wait(timeout=60)
