@@ -40,7 +40,7 @@ def test_reader_processes_give_what_reading_here_gives(tmp_path: Path) -> None:
     broken = tmp_path / "20250301031500.export.CSV.gz"
     broken.write_bytes(b"\x1f\x8b not really gzip")
     paths.insert(len(paths) // 2, broken)
-    got = list(prefetched(paths, workers=2, depth=3, steal=False))
+    got = list(prefetched(paths, workers=2, depth=3, steal=False, min_paths=1))
     assert [p for p, _ in got] == paths  # in order
     for p, result in got:
         if p == broken:
@@ -62,7 +62,7 @@ def test_a_reader_that_dies_is_replaced_by_reading_here(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(prefetch._Worker, "__init__", init)
     out = []
-    for i, (p, result) in enumerate(prefetched(paths, workers=1, depth=2, steal=False)):
+    for i, (p, result) in enumerate(prefetched(paths, workers=1, depth=2, steal=False, min_paths=1)):
         out.append((p, result))
         if i == 2:
             started[0].proc.kill()  # e.g. the OOM killer
@@ -94,7 +94,7 @@ def test_stream_fed_by_readers_counts_repeated_events_once(tmp_path: Path) -> No
         home = tmp_path / f"readers-{readers}"
         with Store(home / "s.duckdb", settings=Settings(home=home)) as store:
             stream = EventStream(store)
-            items = prefetched(paths, workers=2, depth=2, steal=False) if readers else ((p, prepare(p)) for p in paths)
+            items = prefetched(paths, workers=2, depth=2, steal=False, min_paths=1) if readers else ((p, prepare(p)) for p in paths)
             summaries = [stream.process(parsed) for _, parsed in items]  # type: ignore[arg-type]
             assert sum(s.duplicates for s in summaries) == 2 * (len(paths) - 1)
             frames.append(signal_frame(store))
@@ -103,7 +103,7 @@ def test_stream_fed_by_readers_counts_repeated_events_once(tmp_path: Path) -> No
 
 def test_a_slice_changed_under_the_reader_is_an_error(tmp_path: Path) -> None:
     paths = _slices(tmp_path, 6)
-    _, parsed = next(iter(prefetched(paths, workers=1, depth=2, steal=False)))
+    _, parsed = next(iter(prefetched(paths, workers=1, depth=2, steal=False, min_paths=1)))
     assert isinstance(parsed, ParsedSlice)
     write_slice(tmp_path, parsed.ts, [999])  # rewritten after it was read
     with pytest.raises(SourceFormatError, match="changed while"):
@@ -117,6 +117,6 @@ def test_without_reader_processes_everything_is_read_here(tmp_path: Path, monkey
         raise FileNotFoundError("no python here")
 
     monkeypatch.setattr(prefetch._Worker, "__init__", cannot_start)
-    out = list(prefetched(paths, workers=2, depth=2))
+    out = list(prefetched(paths, workers=2, depth=2, min_paths=1))
     assert [p for p, _ in out] == paths
     assert all(isinstance(r, ParsedSlice) and r.pre.complete for _, r in out)  # read in this process

@@ -99,7 +99,7 @@ def expected_slices(start: datetime, end: datetime) -> int:
 
 
 def replay(store: Store, directory: str | Path, start: datetime | None = None, end: datetime | None = None, *,
-           on_slice: Iterable[OnSlice] = (), progress: Progress | None = None, prefetch: int = 16,
+           on_slice: Iterable[OnSlice] = (), progress: Progress | None = None, prefetch: int = 64,
            workers: int = DEFAULT_WORKERS,
            retention_days: int = DEFAULT_RETENTION_DAYS, durable: bool = True,
            stream: EventStream | None = None, batch: int = REPLAY_BATCH,
