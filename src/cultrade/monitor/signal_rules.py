@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,12 +36,11 @@ class SignalRules:
     _has: dict[str, np.ndarray]
     _alert_at: dict[str, dict[int, AlertState]]
 
-    def _label(self, rule: Rule, row: Any, key: str) -> tuple[dict[str, str], str]:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by SliceEvaluator
+        def _label(self, rule: Rule, row: Any, key: str) -> tuple[dict[str, str], str]: ...
 
-    def _record(self, alert: AlertState, rule: Rule, value: float | None, sample_ts: datetime | None,
-                now: datetime) -> None:
-        raise NotImplementedError
+        def _record(self, alert: AlertState, rule: Rule, value: float | None, sample_ts: datetime | None,
+                    now: datetime) -> None: ...
 
     def _keys(self, rules: list[Rule]) -> set[tuple[str, str]]:
         keys = {(str(r.series.metric), r.series.granularity) for r in rules}
