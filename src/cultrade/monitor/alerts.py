@@ -31,7 +31,7 @@ import uuid
 import weakref
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -310,6 +310,14 @@ def add_silence(store: Store, silence: Silence) -> Silence:
                     [silence.id, [str(m) for m in silence.matchers], silence.author, silence.reason,
                      silence.starts_at, silence.ends_at, utcnow()])
     return silence
+
+
+def silence_alert(store: Store, alert: AlertState, *, author: str, reason: str, hours: float,
+                  matchers: Iterable[str] | None = None) -> Silence:
+    """Silence ``alert`` for ``hours``: by default every alert of its rule for its country."""
+    default = [f"alertname={alert.rule}", *([f"iso3={alert.iso3}"] if alert.iso3 else [])]
+    return add_silence(store, Silence.create(matchers or default, author=author, reason=reason,
+                                             ends_at=utcnow() + timedelta(hours=hours)))
 
 
 def expire_silence(store: Store, silence_id: str, *, now: datetime | None = None) -> None:

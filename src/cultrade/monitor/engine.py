@@ -270,7 +270,7 @@ def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None
     stored = load_alerts(store)
     routes = watchlists if watchlists is not None else load_watchlists(store)
     silences = load_silences(store, now=now)
-    work: dict[str, tuple[AlertState, Rule, Any, str | None, bool, dict[str, Any]]] = {}
+    work: dict[str, WorkItem] = {}
     for rule in ruleset.active:
         scanned = scan(store, rule, since=lookback_start(rule, now), until=now, tables=tables)
         frame = latest(scanned, rule, now, head=stream_head(store, rule, now, tables))
@@ -281,21 +281,13 @@ def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None
             labels = alert_labels(rule, row)
             fp = fingerprint(labels)
             seen.add(fp)
-            alert = stored.get(fp)
             obs = Observation(bool(row.enter), bool(row.hold), bool(row.stale),
                               None if pd.isna(row.derived) else float(row.derived), pd.Timestamp(row.ts).to_pydatetime())
-            is_new = alert is None
-            if alert is None:
-                if obs.nodata or not obs.enter:
-                    continue
-                alert = AlertState(fp, rule.name, labels, created_at=now)
-            before_row = dict(vars(alert))
-            alert.summary = rule.summary
-            work[fp] = (alert, rule, row, step(alert, obs, now, timing), is_new, before_row)
+            if (item := work_item(stored.get(fp), fp, labels, rule, row, obs, now, timing)) is not None:
+                work[fp] = item
         for fp, alert in stored.items():
             if alert.rule == rule.name and fp not in seen:
-                before_row = dict(vars(alert))
-                work[fp] = (alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row)
+                work[fp] = nodata_item(alert, rule, now, timing)
     with store.transaction():
         out = settle(store, work, ruleset, silences, routes, now,
                      save=lambda alert, new: save_alert(store, alert, new=new))
@@ -305,6 +297,26 @@ def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None
 
 
 WorkItem = tuple[AlertState, Rule, Any, "str | None", bool, dict[str, Any]]
+
+
+def work_item(alert: AlertState | None, fp: str, labels: dict[str, str], rule: Rule, row: Any, obs: Observation,
+              now: datetime, timing: Timing) -> WorkItem | None:
+    """Step the alert of one series of ``rule`` (a new alert only if ``obs`` enters; None otherwise) and keep
+    its row as it was, for :func:`settle`: (alert, rule, row, transition, is_new, row before)."""
+    is_new = alert is None
+    if alert is None:
+        if obs.nodata or not obs.enter:
+            return None
+        alert = AlertState(fp, rule.name, labels, created_at=now)
+    before_row = dict(vars(alert))
+    alert.summary = rule.summary
+    return alert, rule, row, step(alert, obs, now, timing), is_new, before_row
+
+
+def nodata_item(alert: AlertState, rule: Rule, now: datetime, timing: Timing) -> WorkItem:
+    """Step an alert of ``rule`` whose series has no sample now."""
+    before_row = dict(vars(alert))
+    return alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row
 
 
 class Sink(Protocol):

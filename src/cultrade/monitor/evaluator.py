@@ -49,7 +49,16 @@ from cultrade.monitor.alerts import (
     load_silences,
     save_alerts,
 )
-from cultrade.monitor.engine import Observation, Timing, Transition, WorkItem, alert_labels, settle, step
+from cultrade.monitor.engine import (
+    Observation,
+    Timing,
+    Transition,
+    WorkItem,
+    alert_labels,
+    nodata_item,
+    settle,
+    work_item,
+)
 from cultrade.monitor.evalstate import SignalRow, SliceChanges, _Buffer, _Cached, _version
 from cultrade.monitor.rules import Rule, RuleSet, load_rules, rules_for_engine, user_rules_path
 from cultrade.monitor.series import latest, lookback_start, scan
@@ -223,21 +232,14 @@ class SliceEvaluator(SignalRules):
                     else (alert.value, alert.sample_ts)
                 self._record(alert, rule, value, sample_ts, now)
                 continue
-            is_new = alert is None
-            if alert is None:
-                if obs.nodata or not obs.enter:
-                    continue
-                alert = AlertState(fp, rule.name, labels, created_at=now)
-            before_row = dict(vars(alert))
-            alert.summary = rule.summary
-            work[fp] = (alert, rule, row, step(alert, obs, now, timing), is_new, before_row)
+            if (item := work_item(alert, fp, labels, rule, row, obs, now, timing)) is not None:
+                work[fp] = item
         for fp in self.by_rule.get(rule.name, ()):
             if fp not in seen and fp not in work:
                 alert = self.alerts[fp]
-                if alert.state in ("inactive", "resolved") and alert.notified_state not in ("firing", "nodata"):
+                if _quiet(alert):
                     continue  # no data changes nothing here and nothing is owed
-                before_row = dict(vars(alert))
-                work[fp] = (alert, rule, None, step(alert, Observation(nodata=True), now, timing), False, before_row)
+                work[fp] = nodata_item(alert, rule, now, timing)
 
     def _record(self, alert: AlertState, rule: Rule, value: float | None, sample_ts: datetime | None,
                 now: datetime) -> None:

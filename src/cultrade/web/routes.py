@@ -9,7 +9,6 @@ acknowledge and silence calls (the page asks the server which to use).
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
@@ -258,17 +257,14 @@ async def ui_silence(request: Request, ident: str) -> Response:
     if isinstance(user, JSONResponse):
         return user
     body = await _json(request)
-    from cultrade.monitor.alerts import Silence, add_silence, find_alert, utcnow
+    from cultrade.monitor.alerts import find_alert, silence_alert
 
     try:
         hours = float(body.get("duration_hours") or 24)
         with be.lock:
-            alert = find_alert(be.store, ident)
-            matchers = [f"alertname={alert.rule}", *([f"iso3={alert.iso3}"] if alert.iso3 else [])]
-            silence = Silence.create(matchers, author=user.name,
-                                     reason=str(body.get("reason") or "silenced from the dashboard"),
-                                     ends_at=utcnow() + timedelta(hours=hours))
-            add_silence(be.store, silence)
+            silence = silence_alert(be.store, find_alert(be.store, ident), author=user.name, hours=hours,
+                                    reason=str(body.get("reason") or "silenced from the dashboard"))
+        matchers = [str(m) for m in silence.matchers]
     except (CultradeError, ValueError) as exc:
         msg = exc.to_dict() if isinstance(exc, CultradeError) else {"error": "ValueError", "message": str(exc)}
         return JSONResponse(msg, status_code=422)

@@ -24,7 +24,15 @@ from cultrade.api.schemas import (
 )
 from cultrade.api.service import alert_silences, alerts_table, alerts_version, get_alert, get_silence, page, records
 from cultrade.api.state import ApiState, Principal
-from cultrade.monitor.alerts import Silence, acknowledge, add_silence, alert_events, expire_silence, utcnow
+from cultrade.monitor.alerts import (
+    Silence,
+    acknowledge,
+    add_silence,
+    alert_events,
+    expire_silence,
+    silence_alert,
+    utcnow,
+)
 from cultrade.monitor.signals import signals as query_signals
 from cultrade.monitor.signals import top_anomalies
 
@@ -121,10 +129,10 @@ def alert_silence(alert_id: str, body: AlertSilenceIn, request: Request, state: 
     """Silence an alert: by default every alert of its rule for its country, for ``duration_hours``."""
     with state.write(request, who) as rec:
         a = get_alert(state.store, alert_id)
-        matchers = body.matchers or [f"alertname={a.rule}", *([f"iso3={a.iso3}"] if a.iso3 else [])]
-        s = add_silence(state.store, Silence.create(matchers, author=who.name, reason=body.reason,
-                                                    ends_at=utcnow() + timedelta(hours=body.duration_hours)))
-        rec.status, rec.detail = 201, {"alert": a.fingerprint, "silence": s.id, "matchers": matchers}
+        s = silence_alert(state.store, a, author=who.name, reason=body.reason, hours=body.duration_hours,
+                          matchers=body.matchers)
+        rec.status, rec.detail = 201, {"alert": a.fingerprint, "silence": s.id,
+                                       "matchers": [str(m) for m in s.matchers]}
     return _silence_out(s)
 
 
