@@ -12,12 +12,16 @@ from cultrade.risk.framework import load_framework
 
 def test_shipped_framework_has_the_five_dimensions_and_the_required_indicators() -> None:
     fw = load_framework()
-    assert [d.id for d in fw.dimensions] == ["political", "economic", "social", "cultural", "barriers"]
+    assert [d.id for d in fw.dimensions] == ["political", "economic", "social", "home", "barriers"]
     ids = {i.id for _, _, i in fw.indicators()}
-    assert {"wgi_pv", "wgi_va", "wgi_rl", "wgi_cc", "conflict_intensity", "fh_total", "gdp_growth", "inflation",
-            "fx_depreciation", "fx_volatility", "reserves_gdp", "fdi_inflows", "conflict_count", "fsi_total",
-            "kogut_singh", "common_language", "colonial_tie", "wgi_rq", "internet_censorship",
-            "internet_filtering", "internet_shutdowns", "internet_users", "trade_openness", "distance"} <= ids
+    assert {"wgi_pv", "wgi_va", "wgi_rl", "wgi_cc", "wgi_ge", "conflict_intensity", "fh_total", "gdp_growth",
+            "gdp_growth_3y", "gdp_per_head", "inflation", "fx_depreciation", "fx_volatility", "reserves_gdp",
+            "fdi_inflows", "conflict_count", "neighbour_conflict", "fsi_total", "gdelt_conflict_share",
+            "kogut_singh", "language_proximity", "colonial_tie", "bilateral_tension", "sanctions", "wgi_rq",
+            "internet_censorship", "internet_filtering", "internet_shutdowns", "internet_users", "trade_openness",
+            "distance"} <= ids
+    # the home perspective may drop out of a country-year; political risk and social stability may not
+    assert [d.id for d in fw.dimensions if d.required] == ["political", "social"]
 
 
 def test_every_indicator_has_both_labels_a_direction_and_proxies_say_why() -> None:
@@ -35,7 +39,8 @@ def test_semantics_that_matter_are_encoded() -> None:
     assert fw.indicator("fh_total").year_offset == -1 and fw.indicator("fh_total").optional
     assert fw.indicator("internet_censorship").carry.backward > 0  # V-Dem 2021 cross-section, carried
     assert fw.indicator("reserves_gdp").proxy.is_proxy
-    assert not fw.indicator("gdelt_conflict_share").enabled  # documented slot for event signals
+    assert fw.indicator("gdelt_conflict_share").optional  # nowcast from the event stream, when replayed
+    assert fw.indicator("fx_depreciation").goalposts == (0, 30)  # 30% a year: a currency crisis
 
 
 def test_domain_profiles_weigh_digital_for_games_and_logistics_for_crafts() -> None:
@@ -54,19 +59,19 @@ defaults: {normalisation: zscore}
 dimensions:
   - id: political
     subdimensions:
-      - id: stability
+      - id: institutions
         indicators:
-          - {id: wgi_pv, weight: 3.0}
-          - {id: conflict_intensity, remove: true}
+          - {id: wgi_rl, weight: 3.0}
+          - {id: wgi_ge, remove: true}
 domains:
-  archives: {label: {en: Archives}, multipliers: {cultural: 2.0}}
+  archives: {label: {en: Archives}, multipliers: {home: 2.0}}
 """, encoding="utf-8")
     fw = load_framework(user)
     assert fw.defaults.normalisation == "zscore"
-    assert fw.indicator("wgi_pv").weight == 3.0
-    assert fw.indicator("wgi_pv").label.en.startswith("Political stability")  # untouched keys kept
+    assert fw.indicator("wgi_rl").weight == 3.0
+    assert fw.indicator("wgi_rl").label.en.startswith("Rule of law")  # untouched keys kept
     with pytest.raises(ConfigError):
-        fw.indicator("conflict_intensity")
+        fw.indicator("wgi_ge")
     assert "archives" in fw.domains and "games" in fw.domains
 
 

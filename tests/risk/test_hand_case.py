@@ -37,7 +37,7 @@ CUBE = [[[0.0, 40.0, 3.0], [5.0, 10.0, 1.0], [10.0, 20.0, 2.0]]]
 @pytest.fixture
 def index() -> RiskIndex:
     return RiskIndex(panel(CUBE), tiny_framework(SPEC), weighting="equal", normalisation="minmax",
-                     aggregation="arithmetic", outliers="none")
+                     aggregation="arithmetic", outliers="none", band_method="fixed")
 
 
 def test_scores_match_the_hand_computation(index: RiskIndex) -> None:

@@ -72,7 +72,7 @@ def test_home_country_changes_cultural_distance_only(real_store: Store, index: R
     usa = index.regenerate(home="USA")
     s_chn = index.scores(2023).set_index("iso3")
     s_usa = usa.scores(2023).set_index("iso3")
-    assert s_usa["dim_cultural"]["GBR"] < s_chn["dim_cultural"]["GBR"]  # shared language, ties
+    assert s_usa["dim_home"]["GBR"] < s_chn["dim_home"]["GBR"]  # shared language, ties
     assert s_usa.loc["GBR", "dim_political"] == pytest.approx(s_chn.loc["GBR", "dim_political"])
 
 
@@ -86,16 +86,14 @@ def test_one_call_each_for_the_cli(real_store: Store) -> None:
     assert vdem["status"] == "carried" and vdem["source_year"] == 2021  # staleness recorded
 
 
-def test_monte_carlo_kernel_is_fast_enough(index: RiskIndex) -> None:
-    import time
-
+def test_monte_carlo_kernel_scores_every_draw_like_the_index(index: RiskIndex) -> None:
+    """1,000 weight draws in ten batches; the draw with the index's own weights reproduces its scores.
+    (Its speed is measured in benchmarks/bench_risk.py, never here.)"""
     rng = np.random.default_rng(0)
     w = index.weights
-    start = time.perf_counter()
-    for _ in range(10):  # 10 x 100 = 1,000 draws, all countries x 1996-2024 x all indicators
+    for _ in range(10):
         draws = [w[k] * rng.uniform(0.5, 1.5, (100, w[k].size)) for k in ("ind", "sub", "dim")]
         out = index.score_batch(*draws)
-    elapsed = time.perf_counter() - start
-    print(f"1,000 weight draws x {out.shape[1]} years x {out.shape[2]} countries: {elapsed:.2f} s")
-    assert out.shape[1:] == index.score.shape
-    assert elapsed < 6.0  # the benchmark target is 3 s; allow for a busy shared machine
+        assert out.shape[1:] == index.score.shape
+    same = index.score_batch(w["ind"][None, :], w["sub"][None, :], w["dim"][None, :])[0]
+    assert np.allclose(same, index.score, equal_nan=True, atol=1e-4)

@@ -16,7 +16,7 @@ Hooks for uncertainty and sensitivity analysis (``risk/uncertainty.py``, ``risk/
 
 >>> from cultrade.risk import load_framework
 >>> load_framework().defaults.normalisation
-'minmax'
+'goalposts'
 """
 
 from __future__ import annotations

@@ -27,13 +27,27 @@ import pandas as pd
 
 from cultrade.errors import ConfigError
 from cultrade.risk.options import BANDS
-from cultrade.risk.panel import CARRIED, FORECAST, MISSING, OBSERVED, OVERRIDDEN, RULE, STATIC, STATUS_NAMES
+from cultrade.risk.status import (
+    CARRIED,
+    ESTIMATED,
+    FORECAST,
+    IMPUTED,
+    MISSING,
+    NOWCAST,
+    OBSERVED,
+    OVERRIDDEN,
+    RULE,
+    STATIC,
+    STATUS_NAMES,
+    SUBSTITUTE,
+    UNINFORMATIVE,
+)
 from cultrade.risk.steps import GEO_HIGH, GEO_LOW, effective_weights
 
 if TYPE_CHECKING:
     from cultrade.risk.index import RiskIndex
 
-OBSERVED_LIKE = (OBSERVED, RULE, STATIC)
+OBSERVED_LIKE = (OBSERVED, RULE, STATIC, SUBSTITUTE, ESTIMATED)
 
 
 def shares(values: np.ndarray, avail: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int,
@@ -102,6 +116,8 @@ class Explanation:
         lines = [head, f"coverage by weight: {cov}", "", self.dimensions.to_string(index=False), "",
                  self.indicators[["indicator", "raw_value", "status", "source_year", "risk_score", "weight",
                                   "contribution", "change"]].to_string(index=False)]
+        lines += [f"{ind}: {note}" for ind, note in zip(self.indicators["indicator"], self.indicators["note"],
+                                                         strict=True) if note]
         if not self.overrides.empty:
             lines += ["", "overrides:", self.overrides.to_string(index=False)]
         lines += [f"note: {n}" for n in self.notes]
@@ -114,6 +130,9 @@ def explain(idx: RiskIndex, iso3: str, year: int | None = None) -> Explanation:
 
     iso3 = iso3.upper()
     hit = np.flatnonzero(idx.countries == iso3)
+    if hit.size == 0 and iso3 == idx.params["home"]:
+        raise ConfigError(f"{iso3} is the home economy: it is not scored as a target of itself",
+                          hint="pick another country, or another home country (--home)")
     if hit.size == 0:
         raise ConfigError(f"{iso3} is not in the index", hint="use an ISO3 code of a scored economy, e.g. IRN")
     c, t = int(hit[0]), idx._year_index(year)
@@ -145,6 +164,7 @@ def explain(idx: RiskIndex, iso3: str, year: int | None = None) -> Explanation:
             "risk_score": 10.0 * idx.norm[t, c, k], "weight": full[k], "contribution": ind_c[k],
             "previous_contribution": prev_i[k], "change": ind_c[k] - prev_i[k],
             "is_proxy": ind.proxy.is_proxy, "proxy_note": ind.proxy.note,
+            "note": idx.panel.cell_notes.get(ident, {}).get(iso3, ""),
         })
     indicators = pd.DataFrame(rows)
     dim_full = np.bincount(st.tree.ind_dim(), full, len(st.dim_ids))
@@ -158,16 +178,19 @@ def explain(idx: RiskIndex, iso3: str, year: int | None = None) -> Explanation:
     })
     coverage = {
         "observed": float(full[np.isin(status, OBSERVED_LIKE)].sum()),
-        "forecast": float(full[status == FORECAST].sum()),
         "carried": float(full[status == CARRIED].sum()),
+        "nowcast": float(full[status == NOWCAST].sum()),
+        "imputed": float(full[status == IMPUTED].sum()),
+        "forecast": float(full[status == FORECAST].sum()),
         "override": float(full[status == OVERRIDDEN].sum()),
-        "missing": float(full[status == MISSING].sum()),
+        "missing": float(full[np.isin(status, (MISSING, UNINFORMATIVE))].sum()),
     }
     notes = [f"{i}: {why}" for i, why in idx.log[1]["info"]["dropped"].items()]
     notes += [f"{i}: {why}" for i, why in idx.panel.notes.items() if i in st.ind_ids]
     if "geometric" in (idx.params["aggregation"], idx.params["aggregation_within"]):
         notes.append("geometric aggregation: contributions split log(1 + 9 v) terms and are scaled to the "
                      "score (exact in log space, approximate in points)")
+    notes += [f"left out: {why}" for why in idx.left_out(t, c)]
     if idx.agg.insufficient[t, c]:
         notes.append(f"insufficient data: {idx.agg.coverage[t, c]:.0%} of the index weight available "
                      f"(minimum {idx.params['min_coverage']:.0%}"
@@ -194,8 +217,9 @@ def coverage_table(idx: RiskIndex, year: int | None = None) -> pd.DataFrame:
     return pd.DataFrame({
         "iso3": idx.countries.astype(str), "year": int(idx.years[t]),
         "observed": np.isin(s, OBSERVED_LIKE).mean(axis=1), "carried": (s == CARRIED).mean(axis=1),
+        "nowcast": (s == NOWCAST).mean(axis=1), "imputed": (s == IMPUTED).mean(axis=1),
         "forecast": (s == FORECAST).mean(axis=1), "override": (s == OVERRIDDEN).mean(axis=1),
-        "missing": (s == MISSING).mean(axis=1), "coverage_weight": idx.agg.coverage[t],
+        "missing": np.isin(s, (MISSING, UNINFORMATIVE)).mean(axis=1), "coverage_weight": idx.agg.coverage[t],
         "max_staleness": np.where(np.isnan(age).all(axis=1), np.nan, np.nanmax(np.nan_to_num(age, nan=-1), axis=1)),
         "insufficient": idx.agg.insufficient[t],
     })

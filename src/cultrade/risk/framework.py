@@ -4,12 +4,12 @@ The tree is dimensions -> sub-dimensions -> indicators. A user file either
 *merges* onto the shipped framework (mappings merge key by key, lists of items
 with an ``id`` merge by id, ``remove: true`` deletes an item) or *replaces* it.
 Any error becomes a :class:`~cultrade.errors.ConfigError` naming the file, the
-key path (by ids, e.g. ``dimensions.political.subdimensions.stability.indicators.wgi_pv.weight``)
+key path (by ids, e.g. ``dimensions.political.subdimensions.institutions.indicators.wgi_rl.weight``)
 and the fix.
 
 >>> fw = load_framework()
 >>> [d.id for d in fw.dimensions]
-['political', 'economic', 'social', 'cultural', 'barriers']
+['political', 'economic', 'social', 'home', 'barriers']
 >>> fw.indicator("wgi_pv").higher_means, fw.indicator("conflict_intensity").missing_means
 ('less_risk', 0.0)
 >>> fw.domain_names()[:3]
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cultrade.errors import ConfigError
 from cultrade.risk.options import (
     Aggregation,
+    BandMethod,
     Derived,
     Direction,
     LogTransform,
@@ -115,10 +116,14 @@ class SubDimension(BaseModel):
 
 
 class Dimension(BaseModel):
+    """``required``: with ``require_all_dimensions``, a country-year whose dimension is insufficient gets no
+    score; a dimension that is not required drops out of such a country-year, the others renormalised."""
+
     model_config = _STRICT
     id: str
     label: Label
     weight: float = Field(default=1.0, ge=0)
+    required: bool = True
     subdimensions: tuple[SubDimension, ...]
 
 
@@ -143,14 +148,18 @@ class Defaults(BaseModel):
     max_carry_years: int = Field(default=3, ge=0)
     outliers: Outliers = "config"
     winsor_quantiles: tuple[float, float] = (0.01, 0.99)
-    normalisation: Normalisation = "minmax"
+    normalisation: Normalisation = "goalposts"
     normalisation_scope: NormalisationScope = "panel"
     weighting: Weighting = "expert"
     aggregation: Aggregation = "arithmetic"
     aggregation_within: Aggregation = "arithmetic"
     min_coverage: float = Field(default=0.6, ge=0, le=1)
     require_all_dimensions: bool = True
+    min_dimension_coverage: float = Field(default=0.5, ge=0, le=1)
+    min_observed_indicators: int = Field(default=1, ge=0)
     min_indicator_coverage: float = Field(default=0.25, ge=0, le=1)
+    band_method: BandMethod = "quantile"
+    band_quantiles: tuple[float, float, float, float] = (0.25, 0.5, 0.75, 0.9)
     bands: tuple[float, float, float, float] = (2.5, 3.5, 4.5, 5.5)
     outlook_window: int = Field(default=3, ge=2)
     outlook_dead_band: float = Field(default=0.1, ge=0)
@@ -161,6 +170,13 @@ class Defaults(BaseModel):
     def _increasing(cls, v: tuple[float, ...]) -> tuple[float, ...]:
         if list(v) != sorted(v) or len(set(v)) != len(v) or v[0] <= 0 or v[-1] >= 10:
             raise ValueError("bands are four increasing cut points strictly between 0 and 10")
+        return v
+
+    @field_validator("band_quantiles")
+    @classmethod
+    def _quantiles(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if list(v) != sorted(v) or len(set(v)) != len(v) or v[0] <= 0 or v[-1] >= 1:
+            raise ValueError("band_quantiles are four increasing shares strictly between 0 and 1")
         return v
 
 
@@ -204,6 +220,12 @@ class Framework(BaseModel):
                 return ind
         raise ConfigError(f"unknown indicator {ident!r}",
                           hint=f"use one of {', '.join(i.id for _, _, i in self.indicators())}")
+
+    def dimension(self, ident: str) -> Dimension:
+        for d in self.dimensions:
+            if d.id == ident:
+                return d
+        raise ConfigError(f"unknown dimension {ident!r}", hint=f"use one of {', '.join(d.id for d in self.dimensions)}")
 
     def node_ids(self) -> list[str]:
         return [n.id for n in self.nodes()]

@@ -1,7 +1,7 @@
 """CEPII GeoDist pairs (home x target) for the cultural-distance and logistics indicators.
 
 One small interface, :func:`load_pairs`, returns ``iso_o, iso_d, comlang_off,
-colony, comcol, dist``. It reads an explicit ``dist_cepii.csv`` path if given,
+comlang_ethno, colony, comcol, contig, dist``. It reads an explicit ``dist_cepii.csv`` path if given,
 else the store table ``geodist_pairs`` written by the GeoDist source adapter
 (``iso3_o, iso3_d, ..., dist_km``; any ``geodist*`` table with origin and
 destination columns is accepted), else ``<shared_data>/trade/geodist/dist_cepii.csv``. When neither exists it
@@ -9,8 +9,8 @@ returns ``None`` and the panel notes that the GeoDist indicators are missing.
 
 >>> import io
 >>> text = "iso_o,iso_d,comlang_off,colony,comcol,dist\\nCHN,SGP,1,0,0,4484.7\\n"
->>> read_pairs_csv(io.StringIO(text)).iloc[0].to_dict()
-{'iso_o': 'CHN', 'iso_d': 'SGP', 'comlang_off': 1.0, 'colony': 0.0, 'comcol': 0.0, 'dist': 4484.7}
+>>> read_pairs_csv(io.StringIO(text)).iloc[0][["iso_o", "iso_d", "comlang_off", "dist"]].to_dict()
+{'iso_o': 'CHN', 'iso_d': 'SGP', 'comlang_off': 1.0, 'dist': 4484.7}
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 from cultrade.errors import SourceFormatError
 from cultrade.store import Store
 
-COLUMNS = ("iso_o", "iso_d", "comlang_off", "colony", "comcol", "dist")
+COLUMNS = ("iso_o", "iso_d", "comlang_off", "comlang_ethno", "colony", "comcol", "contig", "dist")
 _ALIASES = {"ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "YUG": "SRB", "PAL": "PSE"}
 
 

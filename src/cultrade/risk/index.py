@@ -40,8 +40,9 @@ from cultrade.risk import steps
 from cultrade.risk.framework import Defaults, Framework
 from cultrade.risk.options import BANDS
 from cultrade.risk.overrides import Override, overrides_frame
-from cultrade.risk.panel import CARRIED, MISSING, OVERRIDDEN, Panel
+from cultrade.risk.panel import Panel
 from cultrade.risk.perspective import Structure, node_weights, structure
+from cultrade.risk.status import CARRIED, EMPTY, MISSING, NOWCAST, OVERRIDDEN, is_observed
 
 PERSPECTIVE_KEYS = ("home", "domain", "weights", "exclude")
 
@@ -110,6 +111,7 @@ class RiskIndex:
     def _run(self) -> None:
         p = self.params
         panel = self._panel if self._panel.home in (None, p["home"]) else self._panel.with_home(p["home"])
+        panel = panel.without(p["home"])  # the home economy is never its own target
         self.panel = panel
         self._step("panel", {"home": p["home"], "years": [int(panel.years[0]), int(panel.years[-1])]},
                    countries=len(panel.countries), indicators=list(panel.indicators), notes=dict(panel.notes))
@@ -125,12 +127,14 @@ class RiskIndex:
         # transform
         x = np.stack([steps.apply_log(self.raw[..., k], ind.transform.log) for k, ind in enumerate(inds)], axis=2)
         self._step("transform", {"log": {i.id: i.transform.log for i in inds if i.transform.log != "none"}})
-        present = (status != MISSING) & ~np.isnan(x)
-        status[~present] = MISSING
-        # impute
+        present = ~np.isin(status, EMPTY) & ~np.isnan(x)
+        status[~present & (status != EMPTY[1])] = MISSING
+        # impute: carry observations into missing cells (never into cells flagged uninformative)
         fwd = np.array([p["max_carry_years"] if i.carry.forward is None else i.carry.forward for i in inds])
         bwd = np.array([i.carry.backward for i in inds])
         x, carried, lag = steps.carry(x, present, fwd, bwd)
+        carried &= status == MISSING
+        x = np.where(present | carried, x, np.nan)
         status[carried] = CARRIED
         syear = np.where(carried, years[:, None, None] - lag, syear)
         src_t = np.clip(np.arange(len(years))[:, None, None] - lag.astype(int), 0, len(years) - 1)
@@ -170,20 +174,34 @@ class RiskIndex:
                    **{lvl: dict(zip(getattr(st, f"{lvl}_ids"), w.tolist(), strict=True))
                       for lvl, w in self.weights.items()})
         # aggregate
+        # dimensions with too little data drop out of a cell (and make it unscored if required)
+        self.dim_mask, self.dim_share, self.dim_observed = steps.dimension_sufficiency(
+            ~np.isnan(norm), is_observed(status), st.tree, self.weights["ind"], self.weights["sub"],
+            min_share=p["min_dimension_coverage"], min_observed=p["min_observed_indicators"])
+        self.required = np.array([self.framework.dimension(d).required for d in st.dim_ids])
         self.agg = agg = steps.aggregate(
             norm, st.tree, self.weights["ind"], self.weights["sub"], self.weights["dim"],
             within=p["aggregation_within"], between=p["aggregation"], min_coverage=p["min_coverage"],
-            require_all_dimensions=p["require_all_dimensions"], dim_override=dim_ov / 10.0)
+            require_all_dimensions=p["require_all_dimensions"], dim_override=dim_ov / 10.0,
+            dim_mask=self.dim_mask, required=self.required)
         self.dim_override = dim_ov
         self._step("aggregate", {"within": p["aggregation_within"], "between": p["aggregation"],
                                  "min_coverage": p["min_coverage"],
-                                 "require_all_dimensions": p["require_all_dimensions"]},
+                                 "require_all_dimensions": p["require_all_dimensions"],
+                                 "min_dimension_coverage": p["min_dimension_coverage"],
+                                 "min_observed_indicators": p["min_observed_indicators"]},
                    insufficient_country_years=int(agg.insufficient.sum()),
-                   scored_country_years=int((~np.isnan(agg.index)).sum()))
+                   scored_country_years=int((~np.isnan(agg.index)).sum()),
+                   dimensions_left_out=dict(zip(st.dim_ids, (~self.dim_mask).sum(axis=(0, 1)).tolist(), strict=True)))
         self.score = 10.0 * agg.index
         self.dim_scores = 10.0 * agg.dims
-        self.band_pos = steps.bands(self.score, p["bands"])
-        self._step("bands", {"cuts": list(p["bands"]), "names": list(BANDS)})
+        if p["band_method"] == "quantile":
+            self.cuts = steps.calibrate_bands(self.score, p["band_quantiles"])
+        else:
+            self.cuts = tuple(float(c) for c in p["bands"])
+        self.band_pos = steps.bands(self.score, self.cuts)
+        self._step("bands", {"method": p["band_method"], "quantiles": list(p["band_quantiles"]),
+                             "names": list(BANDS)}, cuts=list(self.cuts))
         self.slope = steps.trend(self.score, p["outlook_window"])
         self._step("outlook", {"window": p["outlook_window"], "dead_band": p["outlook_dead_band"]})
 
@@ -248,6 +266,20 @@ class RiskIndex:
                               hint="pick a year in that range, or build the index with years=...")
         return int(hit[0])
 
+    def left_out(self, t: int, c: int) -> list[str]:
+        """The dimensions left out of cell (t, c) for too little data, each with the reason."""
+        out = []
+        for d, dim in enumerate(self.structure.dim_ids):
+            if self.dim_mask[t, c, d]:
+                continue
+            share, n = float(self.dim_share[t, c, d]), int(self.dim_observed[t, c, d])
+            why = (f"{share:.0%} of its weight has data (minimum {self.params['min_dimension_coverage']:.0%})"
+                   if share < self.params["min_dimension_coverage"] else
+                   f"{n} indicator(s) rest on observations (minimum {self.params['min_observed_indicators']}), "
+                   "the rest are forecasts or imputations")
+            out.append(f"{dim}: {why}")
+        return out
+
     def outlook(self) -> np.ndarray:
         """'improving' / 'stable' / 'deteriorating' from the slope of the score, 'n/a' without a trend."""
         dead = self.params["outlook_dead_band"]
@@ -274,6 +306,8 @@ class RiskIndex:
                 "outlook": outlook[t], "trend": np.round(self.slope[t], 4),
                 "rank": pd.Series(score).rank(ascending=False, method="min").astype("Int64").to_numpy(),
                 "coverage": np.round(self.agg.coverage[t], 4), "insufficient": self.agg.insufficient[t],
+                "left_out": [", ".join(self.left_out(t, c)) for c in range(len(self.countries))],
+                "nowcast": (self.status[t] == NOWCAST).any(axis=1) & ~np.isnan(score),
                 "overrides": [(c, int(self.years[t])) in overridden for c in self.countries],
             })
             for d, dim in enumerate(self.structure.dim_ids):
@@ -325,7 +359,7 @@ class RiskIndex:
             self.norm if norm is None else norm, self.structure.tree, w_ind, w_sub, w_dim,
             within=within or p["aggregation_within"], between=between or p["aggregation"],
             min_coverage=p["min_coverage"], require_all_dimensions=p["require_all_dimensions"],
-            dim_override=self.dim_override / 10.0)
+            dim_override=self.dim_override / 10.0, dim_mask=self.dim_mask, required=self.required)
 
     def uncertainty(self, draws: int = 1000, *, seed: int | None = None, year: int | None = None,
                     **kw: Any) -> pd.DataFrame:

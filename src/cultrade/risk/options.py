@@ -26,20 +26,30 @@ Outliers = Literal["config", "none", "winsorise"]
 Direction = Literal["more_risk", "less_risk"]
 LogTransform = Literal["none", "log", "log1p", "signed_log"]
 Band = Literal["very low", "low", "medium", "high", "very high"]
+BandMethod = Literal["quantile", "fixed"]
 Outlook = Literal["improving", "stable", "deteriorating", "n/a"]
 MergeMode = Literal["merge", "replace"]
 OverrideKind = Literal["indicator", "dimension"]
 # Indicators computed from other series or tables (source: derived).
 Derived = Literal[
     "gdp_growth",
+    "gdp_growth_3y",
+    "gdp_per_head",
+    "inflation",
     "fx_depreciation",
     "fx_volatility",
     "fx_volatility_monthly",
     "reserves_gdp",
+    "fdi_inflows",
+    "neighbour_conflict",
+    "event_conflict_share",
     "kogut_singh",
+    "language_proximity",
     "common_language",
     "colonial_tie",
     "distance",
+    "bilateral_tension",
+    "sanctions",
 ]
 
 BANDS: tuple[str, ...] = get_args(Band)
@@ -56,6 +66,7 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
     "mode": get_args(MergeMode),
     "derived": get_args(Derived),
     "override kind": get_args(OverrideKind),
+    "band_method": get_args(BandMethod),
 }
 
 
@@ -77,6 +88,7 @@ __all__ = [
     "BANDS",
     "Aggregation",
     "Band",
+    "BandMethod",
     "Derived",
     "Direction",
     "LogTransform",

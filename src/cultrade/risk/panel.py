@@ -1,15 +1,14 @@
 """The raw panel: a dense years x countries x indicators cube read from the store.
 
-:func:`build_panel` reads every enabled indicator of the framework from the
-``indicators`` view (or computes it, for ``source: derived``), shifts years by
-``year_offset``, applies ``missing_means`` (UCDP: no row = no conflict) and
-records for each cell a status and the year it was observed in. Nothing is
-imputed here; the index does that, and flags it.
+:func:`build_panel` reads every enabled indicator of the framework from the ``indicators`` view, or
+computes it (``source: derived``, see :mod:`cultrade.risk.economy`), shifts years by
+``year_offset``, applies ``missing_means`` (UCDP: no row = no conflict) and records for each cell a
+status (:mod:`cultrade.risk.status`) and the year it was observed in. Nothing is carried or imputed
+across years here; the index does that, and flags it.
 
-Home-dependent indicators (Kogut-Singh distance, common language, colonial
-tie, distance) are filled by :meth:`Panel.with_home` from the Hofstede and
-GeoDist tables kept in the panel, so the home country can change without
-reading the store again.
+Home-dependent indicators (cultural distance, language, colonial ties, distance, relations and
+sanctions) are filled by :meth:`Panel.with_home` from the inputs kept in :class:`HomeInputs`
+(:mod:`cultrade.risk.home`), so the home country can change without reading the store again.
 
 >>> p = Panel.from_arrays(np.array([[[1.0], [np.nan]]]), years=[2020], countries=["A", "B"], indicators=["x"])
 >>> p.values.shape, p.status[0, :, 0].tolist()
@@ -28,18 +27,30 @@ import pandas as pd
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError
 from cultrade.risk import derived as dv
+from cultrade.risk import economy
 from cultrade.risk.framework import Framework, Indicator
-from cultrade.risk.geo import load_pairs
+from cultrade.risk.home import HOME_DEPENDENT, HomeInputs, home_measures, load_home_inputs, nowcast_years
+from cultrade.risk.nowcast import conflict_shares, daily_signals
+from cultrade.risk.status import (
+    CARRIED,
+    FORECAST,
+    IMPUTED,
+    MISSING,
+    NOWCAST,
+    OBSERVED,
+    OVERRIDDEN,
+    RULE,
+    STATIC,
+    STATUS_NAMES,
+    SUBSTITUTE,
+    UNINFORMATIVE,
+)
 from cultrade.store import INDICATOR_VIEW, Store
 
-# Cell status codes (uint8), shared by the index and the explanations.
-MISSING, OBSERVED, RULE, FORECAST, STATIC, CARRIED, OVERRIDDEN = range(7)
-STATUS_NAMES = ("missing", "observed", "missing means zero", "forecast", "static", "carried", "override")
-HOME_DEPENDENT = ("kogut_singh", "common_language", "colonial_tie", "distance")
-HOFSTEDE_YEAR = 2015
 FIRST_YEAR = 1996
 _LAG_YEARS = 4
 _FORECAST_CODES = {("owid", "gdp_growth_fcst")}
+Getter = Callable[[tuple[str, str]], np.ndarray]
 
 
 @dataclass
@@ -53,10 +64,10 @@ class Panel:
     status: np.ndarray
     source_year: np.ndarray
     derived_codes: dict[str, str] = field(default_factory=dict)
-    hofstede: pd.DataFrame | None = None
-    pairs: pd.DataFrame | None = None
+    home_inputs: HomeInputs | None = None
     notes: dict[str, str] = field(default_factory=dict)
     home: str | None = None
+    cell_notes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_arrays(cls, values: np.ndarray, *, years: Sequence[int], countries: Sequence[str],
@@ -81,41 +92,30 @@ class Panel:
                               hint=f"use one of {', '.join(self.indicators)}") from None
 
     def with_home(self, home: str) -> Panel:
-        """A copy with the home-dependent indicators computed for ``home`` (static across years)."""
+        """A copy with the home-dependent indicators computed for ``home``."""
         values, status, syear = self.values.copy(), self.status.copy(), self.source_year.copy()
-        notes = dict(self.notes)
-        for ident, code in self.derived_codes.items():
-            if code not in HOME_DEPENDENT:
-                continue
+        notes, cell_notes = dict(self.notes), dict(self.cell_notes)
+        wanted = {ident: code for ident, code in self.derived_codes.items() if code in HOME_DEPENDENT}
+        measures = home_measures(self.home_inputs, home, self.years, self.countries, set(wanted.values()))
+        for ident, code in wanted.items():
             k = self.indicators.index(ident)
-            series, ref_year, note = self._home_series(code, home)
-            vec = series.reindex(pd.Index(self.countries)).to_numpy(dtype=float)
-            values[:, :, k] = vec[None, :]
-            present = ~np.isnan(vec)
-            status[:, :, k] = np.where(present, STATIC, MISSING)[None, :]
-            syear[:, :, k] = np.where(present[None, :], ref_year if ref_year else self.years[:, None], np.nan)
-            if note:
-                notes[ident] = note
-        return replace(self, values=values, status=status, source_year=syear, notes=notes, home=home)
+            m = measures[code]
+            values[:, :, k], status[:, :, k], syear[:, :, k] = m.values, m.status, m.source_year
+            if m.note:
+                notes[ident] = m.note
+            else:
+                notes.pop(ident, None)
+            cell_notes[ident] = m.cell_notes
+        return replace(self, values=values, status=status, source_year=syear, notes=notes, home=home,
+                       cell_notes=cell_notes)
 
-    def _home_series(self, code: str, home: str) -> tuple[pd.Series, int | None, str]:
-        empty = pd.Series(dtype=float)
-        if code == "kogut_singh":
-            if self.hofstede is None or self.hofstede.empty:
-                return empty, None, "Hofstede scores are not loaded (cultrade ingest hofstede)"
-            if home not in self.hofstede.index:
-                return empty, None, f"home country {home} has no Hofstede scores"
-            return dv.kogut_singh(self.hofstede, home), HOFSTEDE_YEAR, ""
-        if self.pairs is None or self.pairs.empty:
-            return empty, None, "CEPII GeoDist is not available (load it, or set CULTRADE_SHARED_DATA)"
-        column = {"common_language": "comlang_off", "distance": "dist"}.get(code)
-        if column is not None:
-            return dv.pair_values(self.pairs, home, column), None, ""
-        colony = dv.pair_values(self.pairs, home, "colony")
-        if "comcol" in self.pairs.columns:
-            comcol = dv.pair_values(self.pairs, home, "comcol").reindex(colony.index)
-            colony = pd.Series(np.fmax(colony.to_numpy(), comcol.to_numpy()), index=colony.index)
-        return colony, None, ""
+    def without(self, iso3: str) -> Panel:
+        """The panel without one economy (the home country is never its own target)."""
+        keep = self.countries != iso3
+        if keep.all():
+            return self
+        return replace(self, countries=self.countries[keep], values=self.values[:, keep],
+                       status=self.status[:, keep], source_year=self.source_year[:, keep])
 
 
 def _universe(store: Store) -> list[str]:
@@ -149,7 +149,8 @@ def _series(store: Store, wanted: set[tuple[str, str]]) -> pd.DataFrame:
         store.con.unregister("_risk_keys")
 
 
-def _cube(frame: pd.DataFrame, years: np.ndarray, countries: Sequence[str], offset: int = 0) -> np.ndarray:
+def cube(frame: pd.DataFrame, years: np.ndarray, countries: Sequence[str], offset: int = 0) -> np.ndarray:
+    """A (years, countries) array from a long frame with iso3, year and value columns."""
     out = np.full((len(years), len(countries)), np.nan)
     if frame.empty:
         return out
@@ -160,11 +161,20 @@ def _cube(frame: pd.DataFrame, years: np.ndarray, countries: Sequence[str], offs
     return out
 
 
+CPI, DEFLATOR, FX_WDI = ("wdi", "FP.CPI.TOTL.ZG"), ("wdi", "NY.GDP.DEFL.KD.ZG"), ("wdi", "PA.NUS.FCRF")
+GROWTH_OBS, GROWTH_FCST = ("owid", "gdp_growth_obs"), ("owid", "gdp_growth_fcst")
+GDP, POP, FDI = ("wdi", "NY.GDP.MKTP.CD"), ("wdi", "SP.POP.TOTL"), ("wdi", "BX.KLT.DINV.WD.GD.ZS")
+CONFLICTS = ("ucdp", "n_conflicts")
 _DERIVED_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "gdp_growth": (("owid", "gdp_growth_obs"), ("owid", "gdp_growth_fcst")),
-    "fx_depreciation": (("wdi", "PA.NUS.FCRF"),),
-    "fx_volatility": (("wdi", "PA.NUS.FCRF"),),
-    "reserves_gdp": (("wdi", "FI.RES.TOTL.CD"), ("wdi", "NY.GDP.MKTP.CD")),
+    "gdp_growth": (GROWTH_OBS, GROWTH_FCST),
+    "gdp_growth_3y": (GROWTH_OBS, GROWTH_FCST),
+    "gdp_per_head": (GDP, POP),
+    "inflation": (CPI, DEFLATOR),
+    "fx_depreciation": (FX_WDI, CPI, DEFLATOR),
+    "fx_volatility": (FX_WDI, CPI, DEFLATOR),
+    "reserves_gdp": (("wdi", "FI.RES.TOTL.CD"), GDP),
+    "fdi_inflows": (FDI,),
+    "neighbour_conflict": (CONFLICTS,),
 }
 
 
@@ -183,8 +193,15 @@ def build_panel(store: Store, framework: Framework, *, years: Sequence[int] | No
     if not countries:
         raise ConfigError("no country has World Bank data (WGI or WDI) in the store",
                           path=store.path, hint="load WGI and WDI first: `cultrade ingest wgi ...`")
+    codes = {i.code for i in inds if i.source == "derived"}
+    home_inputs = load_home_inputs(store, geodist, codes)
     if years is None:
-        years = range(FIRST_YEAR, _last_year(inds, groups) + 1)
+        last = _last_year(inds, groups)
+        live = nowcast_years(home_inputs, last)
+        if "event_conflict_share" in codes:
+            signal_years = conflict_shares(daily_signals(store))["year"]
+            live += [int(y) for y in signal_years if last < int(y) <= last + 2]
+        years = range(FIRST_YEAR, max([last, *live]) + 1)
     out_years = np.asarray(sorted(set(int(y) for y in years)), dtype=int)
     if out_years.size == 0:
         raise ConfigError("no years to score", hint="pass years=range(1996, 2025) or leave it out")
@@ -195,9 +212,10 @@ def build_panel(store: Store, framework: Framework, *, years: Sequence[int] | No
     stats: list[np.ndarray] = []
     ids: list[str] = []
     derived_codes: dict[str, str] = {}
+    empty = pd.DataFrame(columns=["iso3", "year", "value"])
 
     def get(key: tuple[str, str], offset: int = 0) -> np.ndarray:
-        return _cube(groups.get(key, pd.DataFrame(columns=["iso3", "year", "value"])), ext, countries, offset)
+        return cube(groups.get(key, empty), ext, countries, offset)
 
     for ind in inds:
         status = None
@@ -228,11 +246,10 @@ def build_panel(store: Store, framework: Framework, *, years: Sequence[int] | No
                           hint="load WGI, WDI, OWID and UCDP with `cultrade ingest`")
     values = np.stack(cols, axis=2)
     status = np.stack(stats, axis=2).astype(np.uint8)
-    present = status != MISSING
+    present = ~np.isin(status, (MISSING, UNINFORMATIVE))
     syear = np.where(present, out_years[:, None, None].astype(float), np.nan)
-    hof = _hofstede(store)
     panel = Panel(out_years, np.asarray(countries, dtype=object), tuple(ids), values, status, syear,
-                  derived_codes, hof, load_pairs(store, geodist), notes)
+                  derived_codes, home_inputs, notes)
     return panel.with_home(home)
 
 
@@ -247,52 +264,94 @@ def _last_year(inds: Sequence[Indicator], groups: dict[tuple[str, str], pd.DataF
     return last
 
 
-def _derived(ind: Indicator, get: Callable[[tuple[str, str]], np.ndarray], store: Store, ext: np.ndarray,
+def _derived(ind: Indicator, get: Getter, store: Store, ext: np.ndarray,
              countries: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None, str]:
     code = ind.code
     shape = (len(ext), len(countries))
-    if code == "gdp_growth":
-        values, used = dv.prefer(get(("owid", "gdp_growth_obs")), get(("owid", "gdp_growth_fcst")))
-        status = np.where(np.isnan(values), MISSING, np.where(used, FORECAST, OBSERVED)).astype(np.uint8)
+    if code in ("gdp_growth", "gdp_growth_3y"):
+        fn = economy.growth if code == "gdp_growth" else economy.growth_3y
+        values, status = fn(get(GROWTH_OBS), get(GROWTH_FCST))
         return values, status, ""
-    if code == "fx_depreciation":
-        return dv.depreciation(get(("wdi", "PA.NUS.FCRF"))), None, ""
-    if code == "fx_volatility":
-        return dv.log_change_volatility(get(("wdi", "PA.NUS.FCRF"))), None, ""
+    if code == "gdp_per_head":
+        return (*economy.per_head(get(GDP), get(POP)), "")
+    if code == "inflation":
+        return (*economy.inflation(get(CPI), get(DEFLATOR)), "")
+    if code in ("fx_depreciation", "fx_volatility"):
+        infl, _ = economy.inflation(get(CPI), get(DEFLATOR))
+        pos = list(countries).index("USA") if "USA" in countries else -1
+        us = infl[:, pos] if pos >= 0 else np.full(len(ext), np.nan)
+        out = economy.exchange_rate(get(FX_WDI), _h10(store, ext, countries), infl, us,
+                                    years=ext, countries=np.asarray(countries, dtype=object))
+        return (*out[code], "" if pos >= 0 else "US inflation missing: pegged official rates are not detected")
     if code == "reserves_gdp":
-        return dv.ratio_pct(get(("wdi", "FI.RES.TOTL.CD")), get(("wdi", "NY.GDP.MKTP.CD"))), None, ""
+        return dv.ratio_pct(get(("wdi", "FI.RES.TOTL.CD")), get(GDP)), None, ""
+    if code == "fdi_inflows":
+        return (*economy.fdi(get(FDI)), "")
+    if code == "neighbour_conflict":
+        return _neighbour_conflict(get(CONFLICTS), store, countries)
+    if code == "event_conflict_share":
+        shares = conflict_shares(daily_signals(store))
+        values = cube(shares, ext, countries)
+        note = "" if not shares.empty else "no event-stream signals in the store (cultrade monitor replay)"
+        return values, np.where(np.isnan(values), MISSING, NOWCAST).astype(np.uint8), note
     if code == "fx_volatility_monthly":
         if not store.has_table("fx_rates"):
             return np.full(shape, np.nan), None, "fx_rates (FRED H.10) is not loaded"
-        monthly = store.con.execute(
-            "SELECT iso3, date, rate FROM fx_rates WHERE frequency = 'monthly' AND iso3 <> ''").df()
-        vol = dv.monthly_volatility(monthly).rename(columns={"value": "value"})
-        return _cube(vol, ext, countries), None, ""
+        monthly = store.frame("fx_rates")
+        monthly = monthly[(monthly["frequency"] == "monthly") & monthly["iso3"].notna()]
+        return cube(dv.monthly_volatility(monthly[["iso3", "date", "rate"]]), ext, countries), None, ""
     # home-dependent: filled by Panel.with_home
     return np.full(shape, np.nan), np.full(shape, MISSING, dtype=np.uint8), ""
 
 
-def _hofstede(store: Store) -> pd.DataFrame | None:
-    if not store.has_table("hofstede"):
-        return None
-    df = store.frame("hofstede")
-    dims = [d for d in dv.HOFSTEDE_DIMENSIONS if d in df.columns]
-    if "dataset" in df.columns:  # the official matrix first, the scrape fills gaps
-        df = df.assign(_o=(df["dataset"] != "official").astype(int)).sort_values("_o")
-    table = df.groupby("iso3")[dims].first()
-    return table.dropna(how="all")
+def _neighbour_conflict(conflicts: np.ndarray, store: Store, countries: Sequence[str]
+                        ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Land neighbours (GeoDist contiguity) with an armed conflict on their territory (UCDP) that year."""
+    from cultrade.risk.geo import load_pairs
+
+    pairs = load_pairs(store)
+    shape = conflicts.shape
+    if pairs is None or "contig" not in pairs.columns:
+        return np.full(shape, np.nan), np.full(shape, MISSING, dtype=np.uint8), "GeoDist contiguity is not loaded"
+    pos = pd.Index(countries)
+    near = pairs[pairs["contig"] == 1]
+    o, d = pos.get_indexer(pd.Index(near["iso_o"])), pos.get_indexer(pd.Index(near["iso_d"]))
+    ok = (o >= 0) & (d >= 0) & (o != d)
+    adj = np.zeros((len(countries), len(countries)))
+    adj[o[ok], d[ok]] = 1.0
+    adj = np.maximum(adj, adj.T)
+    covered = ~np.isnan(conflicts).all(axis=1)  # UCDP's years: a country without a row has no conflict
+    at_war = (np.nan_to_num(conflicts) > 0).astype(float)
+    values = np.where(covered[:, None], at_war @ adj, np.nan)
+    return values, np.where(np.isnan(values), MISSING, RULE).astype(np.uint8), ""
+
+
+def _h10(store: Store, ext: np.ndarray, countries: Sequence[str]) -> np.ndarray:
+    """Yearly averages of the monthly H.10 quotes (in each country's latest currency unit)."""
+    from cultrade.risk.fx import h10_annual
+
+    if not store.has_table("fx_rates"):
+        return np.full((len(ext), len(countries)), np.nan)
+    monthly = store.frame("fx_rates")
+    monthly = monthly[monthly["frequency"] == "monthly"][["iso3", "date", "currency", "rate"]]
+    return cube(h10_annual(monthly), ext, countries)
 
 
 __all__ = [
     "CARRIED",
     "FORECAST",
     "HOME_DEPENDENT",
+    "IMPUTED",
     "MISSING",
+    "NOWCAST",
     "OBSERVED",
     "OVERRIDDEN",
     "RULE",
     "STATIC",
     "STATUS_NAMES",
+    "SUBSTITUTE",
+    "UNINFORMATIVE",
     "Panel",
     "build_panel",
+    "cube",
 ]

@@ -10,9 +10,9 @@ home-dependent indicators of the panel (see :mod:`cultrade.risk.panel`).
 
 >>> from cultrade.risk.framework import load_framework
 >>> fw = load_framework()
->>> st = structure(fw, ["wgi_pv", "wgi_rl", "inflation"])
+>>> st = structure(fw, ["wgi_rl", "wgi_cc", "inflation"])
 >>> st.dim_ids, st.sub_ids
-(('political', 'economic'), ('stability', 'institutions', 'prices'))
+(('political', 'economic'), ('institutions', 'prices'))
 >>> w = node_weights(fw, st, "expert", domain="games")
 >>> w["dim"].tolist()   # no barriers dimension in this tiny tree, so games changes nothing here
 [1.0, 1.0]

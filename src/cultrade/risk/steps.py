@@ -253,9 +253,38 @@ def effective_weights(tree: Tree, w_ind: np.ndarray, w_sub: np.ndarray, w_dim: n
     return share_in_sub * share_sub[..., tree.ind_sub] * share_dim[..., tree.ind_dim()]
 
 
+def dimension_sufficiency(avail: np.ndarray, observed: np.ndarray, tree: Tree, w_ind: np.ndarray,
+                          w_sub: np.ndarray, *, min_share: float = 0.5, min_observed: int = 1
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which dimensions of each cell have enough data: (sufficient, available share, observed count).
+
+    ``avail`` and ``observed`` are (Y, C, K) masks: a value is there at all, and it rests on an
+    observation (not a forecast or an imputation). A dimension is sufficient when the available
+    indicators carry at least ``min_share`` of its weight and at least ``min_observed`` of them (all of
+    them, in a dimension with fewer indicators) rest on an observation. All three results are (Y, C, D).
+
+    >>> t = Tree(np.array([0, 0, 1]), np.array([0, 0]))          # one dimension, two sub-dimensions
+    >>> ok, share, n = dimension_sufficiency(np.array([[[True, True, False]]]), np.array([[[False, True, False]]]),
+    ...                                      t, np.ones(3), np.ones(2))
+    >>> ok.tolist(), share.tolist(), n.tolist()
+    ([[[True]]], [[[0.5]]], [[[1]]])
+    """
+    ms = tree.membership("sub")
+    within_sub = w_ind / np.where((w_ind @ ms) > 0, w_ind @ ms, 1.0)[tree.ind_sub]
+    sub_in_dim = w_sub / np.where((w_sub @ tree.membership("dim")) > 0, w_sub @ tree.membership("dim"), 1.0)[tree.sub_dim]
+    eff = within_sub * sub_in_dim[tree.ind_sub]                       # (K,): sums to 1 in each dimension
+    member = np.zeros((tree.ind_sub.size, tree.n_dim))
+    member[np.arange(tree.ind_sub.size), tree.ind_dim()] = 1.0
+    share = avail.astype(float) @ (eff[:, None] * member)
+    count = (observed & avail).astype(int) @ member.astype(int)
+    need = np.minimum(min_observed, member.sum(axis=0).astype(int))
+    return (share >= min_share - 1e-12) & (count >= need), share, count
+
+
 def aggregate(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarray, w_dim: np.ndarray, *,
               within: str = "arithmetic", between: str = "arithmetic", min_coverage: float = 0.6,
-              require_all_dimensions: bool = True, dim_override: np.ndarray | None = None) -> Aggregated:
+              require_all_dimensions: bool = True, dim_override: np.ndarray | None = None,
+              dim_mask: np.ndarray | None = None, required: np.ndarray | None = None) -> Aggregated:
     """Indicators -> sub-dimensions -> dimensions (``within``) -> index (``between``).
 
     ``norm`` is (Y, C, K) in [0, 1], NaN = not available; weights are (K,), (S,), (D,)
@@ -263,7 +292,9 @@ def aggregate(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarray
     the weights of the rest renormalised; a country-year whose available share of
     the index weight is below ``min_coverage`` (or, with ``require_all_dimensions``,
     that lacks a whole dimension) is insufficient and gets NaN, not an average.
-    ``dim_override`` (Y, C, D) replaces dimension scores where it is not NaN.
+    ``dim_override`` (Y, C, D) replaces dimension scores where it is not NaN. ``dim_mask`` (Y, C, D,
+    from :func:`dimension_sufficiency`) leaves insufficient dimensions out of the cell; then only the
+    ``required`` dimensions (a (D,) mask, default all) must be present for a score.
 
     >>> t = Tree(np.array([0, 1]), np.array([0, 1]))
     >>> a = aggregate(np.array([[[0.2, 0.6]]]), t, np.ones(2), np.ones(2), np.ones(2))
@@ -277,17 +308,23 @@ def aggregate(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarray
     avail = ~np.isnan(flat)
     subs, sub_ok = _level(flat, avail, w_ind, tree.membership("sub"), within)
     dims, dim_ok = _level(subs, sub_ok, w_sub, tree.membership("dim"), within)
+    D = dims.shape[-1]
+    if dim_mask is not None:
+        keep = dim_mask.reshape(Y * C, D)
+        dims = np.where(keep, dims, np.nan)
+        dim_ok = dim_ok & keep
+        avail = avail & keep[:, tree.ind_dim()]
     if dim_override is not None:
         ov = dim_override.reshape(Y * C, -1)
         dims = np.where(np.isnan(ov), dims, ov)
         dim_ok = dim_ok | ~np.isnan(ov)
-    D = dims.shape[-1]
     index, _ = _level(dims, dim_ok, w_dim, np.ones((D, 1)), between)
     coverage = avail.astype(float) @ effective_weights(tree, w_ind, w_sub, w_dim)[..., :, None]
     coverage = coverage[..., 0]
     insufficient = coverage < min_coverage - 1e-12
     if require_all_dimensions:
-        insufficient = insufficient | ~dim_ok.all(axis=-1)
+        need = np.ones(D, dtype=bool) if required is None else np.asarray(required, dtype=bool)
+        insufficient = insufficient | ~dim_ok[..., need].all(axis=-1)
     index = np.where(insufficient, np.nan, index[..., 0])
     lead = index.shape[:-1]
     return Aggregated(index.reshape(*lead, Y, C), dims.reshape(*lead, Y, C, D),
@@ -306,6 +343,7 @@ def _from_log(x: np.ndarray) -> np.ndarray:
 def score_batch(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarray, w_dim: np.ndarray, *,
                 within: str = "arithmetic", between: str = "arithmetic", min_coverage: float = 0.6,
                 require_all_dimensions: bool = True, dim_override: np.ndarray | None = None,
+                dim_mask: np.ndarray | None = None, required: np.ndarray | None = None,
                 dtype: type = np.float32) -> np.ndarray:
     """Index values in [0, 1], shape (B, Y, C), for B weight draws at once (the Monte Carlo kernel).
 
@@ -328,6 +366,9 @@ def score_batch(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarr
     S, D = tree.n_sub, tree.n_dim
     flat = norm.reshape(N, K)
     avail = ~np.isnan(flat)
+    keep = None if dim_mask is None else dim_mask.reshape(N, D)
+    if keep is not None:
+        avail = avail & keep[:, tree.ind_dim()]
     safe = np.where(avail, flat, 0.0)
     f: np.ndarray = (np.where(avail, _to_log(safe), 0.0) if within == "geometric" else safe).astype(dtype)
     wm = np.ascontiguousarray((w_ind.T[:, None, :] * tree.membership("sub")[:, :, None]).reshape(K, S * B))
@@ -358,12 +399,30 @@ def score_batch(norm: np.ndarray, tree: Tree, w_ind: np.ndarray, w_sub: np.ndarr
     coverage = avail.astype(dtype) @ effective_weights(tree, w_ind, w_sub, w_dim).T.astype(dtype)  # (N, B)
     bad = coverage < min_coverage - 1e-6
     if require_all_dimensions:
-        bad |= ~ok_d.all(axis=0)
+        need = np.ones(D, dtype=bool) if required is None else np.asarray(required, dtype=bool)
+        bad |= ~ok_d[need].all(axis=0)
     index = np.where(bad, np.nan, index)
     return np.ascontiguousarray(index.T).reshape(B, Y, C)
 
 
 # -- bands and outlook ---------------------------------------------------------------------
+def calibrate_bands(score: np.ndarray, quantiles: tuple[float, ...]) -> tuple[float, ...]:
+    """Cut points at the pooled ``quantiles`` of the scored cells (every year together).
+
+    Bands then mean the same share of country-years in every configuration: loading an optional
+    source that lifts every score leaves the bands in place.
+
+    >>> calibrate_bands(np.arange(11.0).reshape(1, 11), (0.2, 0.4, 0.6, 0.8))
+    (2.0, 4.0, 6.0, 8.0)
+    """
+    vals = score[~np.isnan(score)]
+    if vals.size < len(quantiles) + 1:
+        return tuple(float(q) * 10.0 for q in quantiles)
+    cuts = np.quantile(vals, quantiles)
+    cuts = np.maximum.accumulate(cuts + np.arange(len(cuts)) * 1e-9)  # strictly increasing
+    return tuple(round(float(c), 4) for c in cuts)
+
+
 def bands(score: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
     """Band position 0..4 (very low .. very high) of 0-10 scores; -1 for NaN.
 
@@ -399,5 +458,6 @@ def trend(score: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-__all__ = ["Aggregated", "Tree", "aggregate", "apply_log", "bands", "carry", "effective_weights",
-           "normalise", "pca_weights", "score_batch", "trend", "winsorise"]
+__all__ = ["Aggregated", "Tree", "aggregate", "apply_log", "bands", "calibrate_bands", "carry",
+           "dimension_sufficiency", "effective_weights", "normalise", "pca_weights", "score_batch", "trend",
+           "winsorise"]

@@ -212,7 +212,8 @@ def score_draws(idx: RiskIndex, w: dict[str, np.ndarray], norm_pick: np.ndarray,
                     out[r] = steps.score_batch(
                         cube, idx.structure.tree, w["ind"][r], w["sub"][r], w["dim"][r],
                         within=p["aggregation_within"], between=between, min_coverage=p["min_coverage"],
-                        require_all_dimensions=p["require_all_dimensions"], dim_override=dim_ov)
+                        require_all_dimensions=p["require_all_dimensions"], dim_override=dim_ov,
+                        dim_mask=idx.dim_mask[years], required=idx.required)
     out *= 10.0
     return out
 

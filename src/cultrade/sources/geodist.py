@@ -1,5 +1,8 @@
 """CEPII GeoDist: bilateral distances and ties (``dist_cepii.csv``) and the country file (``geo_cepii.csv``).
 
+The country file lists up to three official languages (``lang_official``) and the languages spoken
+by at least 20% (``lang_spoken_20``) and 9% (``lang_spoken_9``) of the population, each ``|``-joined.
+
 Distances are in kilometres: ``dist`` between the main cities, ``distcap``
 between capitals, ``distw``/``distwces`` population-weighted (missing for some
 pairs). The dummies (contiguity, common official or ethnic language, colonial
@@ -69,6 +72,14 @@ class GeoDistDyadic(_GeoDist):
         return {"geodist_pairs": out}
 
 
+def _joined(df: pd.DataFrame, prefix: str) -> pd.Series:
+    """The non-empty values of the columns ``<prefix>1``, ``<prefix>2``... joined by ``|``."""
+    cols = [c for c in df.columns if c.startswith(prefix) and c[len(prefix):].isdigit()]
+    if not cols:
+        return pd.Series("", index=df.index)
+    return df[cols].fillna("").apply(lambda r: "|".join(str(v).strip() for v in r if str(v).strip()), axis=1)
+
+
 @register
 class GeoDistCountries(_GeoDist):
     name = "geodist_countries"
@@ -89,8 +100,9 @@ class GeoDistCountries(_GeoDist):
             "lat": numeric(df, "lat", lo=-90, hi=90), "lon": numeric(df, "lon", lo=-180, hi=180),
             "capital": numeric(df, "cap", lo=0, hi=2, integer=True).astype("int8"),
             "main_city": numeric(df, "maincity", lo=0, hi=1, integer=True).astype("int8"),
-            "lang_official": df[[c for c in ("langoff_1", "langoff_2", "langoff_3") if c in df.columns]]
-            .apply(lambda r: "|".join(v for v in r if v), axis=1),
+            "lang_official": _joined(df, "langoff_"),
+            "lang_spoken_20": _joined(df, "lang20_"),
+            "lang_spoken_9": _joined(df, "lang9_"),
             "colonizers": df[[c for c in df.columns if c.startswith("colonizer")]]
             .apply(lambda r: "|".join(v for v in r if v), axis=1),
         })

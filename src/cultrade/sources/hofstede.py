@@ -6,7 +6,8 @@ Hofstede's own 3-letter code, which is not ISO3 and collides with it (``MNG``
 is Montenegro, ``SLV`` Slovenia, ``CAF`` French-speaking Canada), so countries
 are matched by name. Missing scores are ``#NULL!`` (an error cell in the .xls).
 The matrix also scores regions and sub-national groups; they are no country's
-scores and are left out through :data:`NOT_COUNTRIES`. A few abbreviated names
+scores: they go to table ``hofstede_regions`` (hofstede_code, region, the six
+scores), listed in :data:`NOT_COUNTRIES`. A few abbreviated names
 are spelled out through :data:`SPELLINGS` before the lookup.
 
 *Insights scrape* (hofstede-insights.com country comparison, 2021), no header:
@@ -103,7 +104,7 @@ class Hofstede(TableAdapter):
     licence = "free for academic/non-commercial research use with citation (no open licence)"
     bundle = True
     homepage = "https://geerthofstede.com/research-and-vsm/dimension-data-matrix/"
-    tables = ("hofstede",)
+    tables = ("hofstede", "hofstede_regions")
     patterns = ("hofstede_6d_*_official.xls", "hofstede_6d_*_official.csv", "6-dimensions-for-website-*.*",
                 "hofstede_insights_*.csv")
 
@@ -120,7 +121,8 @@ class Hofstede(TableAdapter):
             return {"hofstede": self._insights(path)}
         xls = path.suffix.lower() == ".xls"
         df = _xls_frame(path) if xls else read_csv(path, required=OFFICIAL_COLUMNS, sep=";")
-        return {"hofstede": self._official(df.rename(columns={"ltowvs": "lto"}), path)}
+        df = df.rename(columns={"ltowvs": "lto"})
+        return {"hofstede": self._official(df, path), "hofstede_regions": _regions(df, path)}
 
     def _official(self, df: pd.DataFrame, path: Path) -> pd.DataFrame:
         unique(df, ["ctr"], path=path)
@@ -154,6 +156,16 @@ class Hofstede(TableAdapter):
         flag = name.str.endswith("*")
         out = iso3_column(out, "name", "name", path=path)
         return _finish(out, path, estimated=flag.loc[out.index], dataset="insights")
+
+
+def _regions(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The regional and sub-national rows of the official matrix (Hofstede's own codes)."""
+    codes = df["ctr"].str.strip()
+    rows = df[codes.isin(list(NOT_COUNTRIES))]
+    out = _scores(rows, path)
+    out.insert(0, "region", rows["country"].str.strip().to_numpy())
+    out.insert(0, "hofstede_code", codes[rows.index].to_numpy())
+    return out.astype({"hofstede_code": "string", "region": "string"}).reset_index(drop=True)
 
 
 def _scores(df: pd.DataFrame, path: Path) -> pd.DataFrame:
