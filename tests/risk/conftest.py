@@ -42,15 +42,18 @@ REAL_FILES = [
     ("wdi", "indicators/wdi/API_*.csv"), ("wdi", "indicators/wdi/datahub_*.csv"),
     ("owid", "indicators/wdi/owid_*.csv"), ("ucdp", "indicators/conflict/ucdp_prio_acd_v25_1.csv"),
     ("vdem", "indicators/vdem/*.csv"), ("hofstede", "indicators/hofstede/hofstede_6d_2015-08-16_official.xls"),
+    ("hofstede", "indicators/hofstede/hofstede_insights_country_comparison_scrape.csv"),
+    ("fred", "indicators/fx/fred_h10_fx_*.csv"),
     ("fsi", "indicators/fsi/fsi_2006-2023_long.csv"),
     ("freedom_house", "indicators/freedom_house/fiw_2013-2025_long.csv"),
-    ("geodist", "trade/geodist/dist_cepii.csv"),
+    ("geodist", "trade/geodist/dist_cepii.csv"), ("geodist_countries", "trade/geodist/geo_cepii.csv"),
+    ("gdelt_dyads", "events/gdelt_aggregates/gdelt1_*_dyad_month_*.csv.gz"),
 ]
 
 
 @pytest.fixture(scope="session")
 def real_store(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A store with the public sources the risk index uses (FSI and Freedom House included)."""
+    """A store with the public sources the risk index uses (FSI and Freedom House included, as inputs)."""
     from cultrade.sources import available, get_adapter
 
     home = tmp_path_factory.mktemp("risk_real")

@@ -27,8 +27,10 @@ def scores(store: Store, iso3: str, dataset: str) -> list[float]:
 
 def test_official_matrix_scores_china_and_the_usa(shared: Path, store: Store) -> None:
     result = store.ingest(get_adapter("hofstede"), shared / HOF / XLS)
-    # 111 rows less 10 regions and sub-national groups (Africa East, Belgium French, ...).
-    assert result.rows == {"hofstede": 101} and result.partition == "official"
+    # 111 rows: 101 countries, and 10 regions and sub-national groups (Africa East, Belgium French, ...)
+    assert result.rows == {"hofstede": 101, "hofstede_regions": 10} and result.partition == "official"
+    regions = store.frame("hofstede_regions").set_index("hofstede_code")
+    assert regions.loc["ARA", "region"] == "Arab countries" and regions.loc["ARA", "pdi"] == 80
     assert store.catalog_entry("hofstede", "official")["vintage"] == "2015-08-16"
     # geerthofstede.com 6-D matrix: China 80/20/66/30/87/24, U.S.A. 40/91/62/46/26/68.
     assert scores(store, "CHN", "official") == [80, 20, 66, 30, 87, 24]

@@ -29,10 +29,12 @@ def score_cmd(
     out: Annotated[Path | None, typer.Option(help="Write all scores to a .csv or .parquet file.")] = None,
 ) -> None:
     """Score every country for one year, from the enterprise's perspective."""
-    from cultrade.risk import risk_scores
+
+    from cultrade.risk import build_index
 
     with open_store() as store:
-        scores = risk_scores(store, home, domain, year, framework=framework, use_overrides=not no_overrides)
+        index = build_index(store, home, domain, framework=framework, use_overrides=not no_overrides)
+    scores = index.scores(year)
     shown = scores[~scores["insufficient"]].sort_values("rank").head(top)
     shown = shown.assign(rank=shown["rank"].astype("Int64"))
     dims = [c for c in scores.columns if c.startswith("dim_")]
@@ -44,6 +46,12 @@ def score_cmd(
     if missing:
         console.print(f"{len(missing)} economies have too little data to score: {', '.join(missing[:30])}"
                       + (" ..." if len(missing) > 30 else ""))
+    partial = scores[(scores["left_out"] != "") & ~scores["insufficient"]]
+    if len(partial):
+        console.print(f"{len(partial)} economies are scored without a dimension that lacks data (see `left_out` "
+                      "in --out, or `cultrade risk explain`)")
+    for note in index.notes():
+        console.print(f"note: {note}", highlight=False)
     if out is not None:
         export_frame(scores, out)
         console.print(f"wrote {len(scores)} rows to {out}")
@@ -64,6 +72,58 @@ def explain_cmd(
     with open_store() as store:
         explanation = risk_explain(store, country, home, domain, year, framework=framework)
     console.print(str(explanation), highlight=False)
+
+
+@risk_app.command("validate")
+@handle_errors
+def validate_cmd(
+    home: Home = "CHN",
+    domain: Domain = "general",
+    framework: Framework = None,
+    reference: Annotated[list[str] | None, typer.Option(
+        "--reference", help="NAME=FILE: a reference read from the publisher's file for validation only "
+                            "(fsi, gpi, freedom_house, ti_cpi, polity); repeat. Default: every reference in the store.")
+    ] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="A source or indicator id to leave out of the index (e.g. fsi); repeat.")] = None,
+    from_year: Annotated[int | None, typer.Option("--from", help="First data year compared.")] = None,
+    to_year: Annotated[int | None, typer.Option("--to", help="Last data year compared.")] = None,
+    ablation: Annotated[bool, typer.Option("--ablation/--no-ablation", help="Also drop each dimension in turn.")
+                        ] = True,
+    out: Annotated[Path | None, typer.Option(help="Write every figure to a .csv or .parquet file.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the report as markdown to this file.")] = None,
+) -> None:
+    """Compare the index with independent references and adverse events, against two simple baselines."""
+    from cultrade.risk.validate import parse_reference_options, validate
+
+    refs = parse_reference_options(reference or [])
+    with open_store() as store:
+        report = validate(store, home, domain, references=refs or None, framework=framework,
+                          exclude=exclude or [], ablation=ablation,
+                          years=_years(from_year, to_year))
+    summary = report.summary_table()
+    print_frame(summary, title=f"Spearman rho with each reference, mean over {report.years[0]}-{report.years[1]} "
+                               f"(home {home}, domain {domain}; positive = agreement)")
+    print_frame(report.predictive_table(), title="Adverse events at t+1 from the score at t: AUC and Brier skill")
+    if ablation and not report.ablation.empty:
+        print_frame(report.ablation_table(), title="Change in each figure when a dimension is dropped")
+    for key, won in report.beats_baseline().items():
+        console.print(f"total vs plain WGI average, {key}: {'better' if won else 'not better'}", highlight=False)
+    for note in report.notes:
+        console.print(f"note: {note}", highlight=False)
+    if out is not None:
+        export_frame(report.table(), out)
+        console.print(f"wrote {len(report.table())} rows to {out}")
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(report.to_markdown(), encoding="utf-8")
+        console.print(f"wrote the report to {markdown}")
+
+
+def _years(first: int | None, last: int | None) -> range | None:
+    if first is None and last is None:
+        return None
+    return range(first if first is not None else 1996, (last if last is not None else 2100) + 1)
 
 
 @risk_app.command("uncertainty")

@@ -17,6 +17,7 @@ status codes of :mod:`cultrade.risk.panel`, so that the index can show where a v
   financial centres such as Switzerland or Luxembourg reflects conduit flows of holding companies)
   is not read as risk: the cell is flagged ``uninformative`` and left out.
 
+>>> from cultrade.risk.status import STATUS_NAMES
 >>> v, s = inflation(np.array([[np.nan, 3.0]]), np.array([[70.0, 2.5]]))
 >>> v.tolist(), [STATUS_NAMES[x] for x in s[0]]
 ([[70.0, 3.0]], ['other source', 'observed'])
@@ -65,6 +66,7 @@ def growth(observed: Cube, forecast: Cube) -> tuple[Cube, Cube]:
 def growth_3y(observed: Cube, forecast: Cube, window: int = 3) -> tuple[Cube, Cube]:
     """Mean yearly growth over the last ``window`` years (all present); ``forecast`` if any year is one.
 
+    >>> from cultrade.risk.status import STATUS_NAMES
     >>> obs = np.array([[-30.0], [1.0], [np.nan]])
     >>> v, s = growth_3y(obs, np.array([[np.nan], [np.nan], [8.0]]))
     >>> round(float(v[2, 0]), 2), STATUS_NAMES[int(s[2, 0])]
@@ -112,6 +114,7 @@ def exchange_rate(wdi_rates: Cube, h10_rates: Cube, inflation_values: Cube, us_i
 def fdi(inflows: Cube) -> tuple[Cube, Cube]:
     """FDI net inflows (% of GDP), negative values left out as ``uninformative``.
 
+    >>> from cultrade.risk.status import STATUS_NAMES
     >>> v, s = fdi(np.array([[2.5, -9.9, np.nan]]))
     >>> v.tolist(), [STATUS_NAMES[x] for x in s[0]]
     ([[2.5, nan, nan]], ['observed', 'uninformative', 'missing'])

@@ -266,6 +266,12 @@ class RiskIndex:
                               hint="pick a year in that range, or build the index with years=...")
         return int(hit[0])
 
+    def notes(self) -> list[str]:
+        """Why indicators of the framework are not in this index: not loaded, unknown source, dropped."""
+        panel = self.log[0]["info"]["notes"]
+        dropped = self.log[1]["info"]["dropped"]
+        return [f"{i}: {why}" for i, why in {**panel, **dropped}.items()]
+
     def left_out(self, t: int, c: int) -> list[str]:
         """The dimensions left out of cell (t, c) for too little data, each with the reason."""
         out = []

@@ -225,8 +225,7 @@ def build_panel(store: Store, framework: Framework, *, years: Sequence[int] | No
         elif (ind.source, ind.code) in groups:
             values, note = get((ind.source, ind.code), ind.year_offset), ""
         else:
-            what = "optional source not loaded" if ind.optional else "source not loaded"
-            notes[ind.id] = f"{what}: {ind.source} {ind.code} (load it with `cultrade ingest {ind.source}`)"
+            notes[ind.id] = _not_loaded(ind)
             continue
         if note:
             notes[ind.id] = note
@@ -251,6 +250,17 @@ def build_panel(store: Store, framework: Framework, *, years: Sequence[int] | No
     panel = Panel(out_years, np.asarray(countries, dtype=object), tuple(ids), values, status, syear,
                   derived_codes, home_inputs, notes)
     return panel.with_home(home)
+
+
+def _not_loaded(ind: Indicator) -> str:
+    """Why an indicator has no data, and what to do."""
+    from cultrade.sources import available
+
+    if ind.source not in available():
+        return (f"source {ind.source!r} is not loaded and no adapter has this name: check the framework's "
+                f"`source:` (adapters: {', '.join(sorted(available()))})")
+    what = "optional source not loaded" if ind.optional else "source not loaded"
+    return f"{what}: {ind.source} {ind.code} (load it with `cultrade ingest {ind.source} FILE`)"
 
 
 def _last_year(inds: Sequence[Indicator], groups: dict[tuple[str, str], pd.DataFrame]) -> int:

@@ -14,8 +14,8 @@ home-dependent indicators of the panel (see :mod:`cultrade.risk.panel`).
 >>> st.dim_ids, st.sub_ids
 (('political', 'economic'), ('institutions', 'prices'))
 >>> w = node_weights(fw, st, "expert", domain="games")
->>> w["dim"].tolist()   # no barriers dimension in this tiny tree, so games changes nothing here
-[1.0, 1.0]
+>>> w["dim"].tolist()   # the framework's weights; no barriers dimension here, so games changes nothing
+[1.5, 1.0]
 """
 
 from __future__ import annotations

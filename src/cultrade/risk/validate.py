@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from cultrade.errors import ConfigError
-from cultrade.risk.events import ALL_EVENTS, load_event_data
+from cultrade.risk.events import ALL_EVENTS, EVENTS, load_event_data
 from cultrade.risk.index import RiskIndex
 from cultrade.risk.panel import _series
 from cultrade.store import Store
@@ -80,6 +80,9 @@ def read_reference(name: str, path: str | Path) -> pd.DataFrame:
     from cultrade.sources import get_adapter
 
     ref = _reference(name)
+    if not Path(path).exists():
+        raise ConfigError(f"reference file not found: {path}", path=str(path),
+                          hint=f"pass the {ref.label} file as NAME=FILE, e.g. --reference {name}=path/to/file")
     frames = get_adapter(ref.source).parse(Path(path))
     obs = next((f for f in frames.values() if "indicator" in getattr(f, "columns", ())), None)
     if obs is None:
@@ -89,6 +92,31 @@ def read_reference(name: str, path: str | Path) -> pd.DataFrame:
     frame = frame[frame["indicator"] == ref.indicator]
     return pd.DataFrame({"iso3": frame["iso3"].astype(str), "year": frame["year"].astype(int) + ref.year_offset,
                          "value": frame["value"].astype(float)}).dropna()
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub markdown table, numbers with three decimals (tabulate, through pandas).
+
+    >>> print(markdown_table(pd.DataFrame({"measure": ["total"], "fsi": [0.91234]})))
+    | measure   |   fsi |
+    |:----------|------:|
+    | total     | 0.912 |
+    """
+    return str(frame.to_markdown(index=False, floatfmt=".3f"))
+
+
+def parse_reference_options(options: Sequence[str]) -> dict[str, str | Path | None]:
+    """``["fsi=path.csv", "gpi"]`` -> ``{"fsi": "path.csv", "gpi": None}``, each name checked.
+
+    >>> parse_reference_options(["fsi=fsi.csv", "gpi"])
+    {'fsi': 'fsi.csv', 'gpi': None}
+    """
+    out: dict[str, str | Path | None] = {}
+    for option in options:
+        name, _, path = option.partition("=")
+        _reference(name.strip())
+        out[name.strip()] = path or None
+    return out
 
 
 def _reference(name: str) -> Reference:
@@ -150,8 +178,14 @@ def correlations(measures: pd.DataFrame, refs: Mapping[str, pd.DataFrame], years
     return pd.DataFrame(rows, columns=["reference", "year", "measure", "rho", "n"])
 
 
-def predictive(measures: pd.DataFrame, events: pd.DataFrame, *, min_train_events: int = 5) -> pd.DataFrame:
-    """event, measure, n, events, auc, brier, brier_base, bss for each event and measure (score at t, event at t+1)."""
+def predictive(measures: pd.DataFrame, events: pd.DataFrame, *, min_train_events: int = 5,
+               calibrate: Sequence[str] | None = ("total", *BASELINES)) -> pd.DataFrame:
+    """event, measure, n, events, auc, brier, brier_base, bss for each event and measure (score at t, event at t+1).
+
+    The Brier score is that of a one-variable logistic calibration of the measure, refitted for each
+    year t on the pairs whose outcome year is at most t; it is computed for the measures in ``calibrate``
+    (the total and the baselines by default; None: every measure) and left empty for the others.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
@@ -165,15 +199,19 @@ def predictive(measures: pd.DataFrame, events: pd.DataFrame, *, min_train_events
                 continue
             auc = float(roc_auc_score(d["y"], d[m]))
             probs, base, truth = [], [], []
-            for year in sorted(d["year"].unique()):
-                train = d[d["year"] + 1 <= year]
-                if train["y"].sum() < min_train_events or train["y"].nunique() < 2:
+            x_all = d[m].to_numpy(dtype=float)
+            x_all = (x_all - x_all.mean()) / (x_all.std() or 1.0)   # well-conditioned fits (ranks unchanged)
+            years_d, y_all = d["year"].to_numpy(), d["y"].to_numpy()
+            for year in sorted(set(years_d.tolist())) if calibrate is None or m in calibrate else []:
+                train = years_d + 1 <= year
+                if y_all[train].sum() < min_train_events or len(set(y_all[train].tolist())) < 2:
                     continue
-                test = d[d["year"] == year]
-                model = LogisticRegression(C=1e6, max_iter=1000).fit(train[[m]].to_numpy(), train["y"].to_numpy())
-                probs.append(model.predict_proba(test[[m]].to_numpy())[:, 1])
-                base.append(np.full(len(test), train["y"].mean()))
-                truth.append(test["y"].to_numpy())
+                test = years_d == year
+                model = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=100)
+                model.fit(x_all[train, None], y_all[train])
+                probs.append(model.predict_proba(x_all[test, None])[:, 1])
+                base.append(np.full(int(test.sum()), y_all[train].mean()))
+                truth.append(y_all[test])
             if probs:
                 p, b, y = np.concatenate(probs), np.concatenate(base), np.concatenate(truth)
                 brier, brier_base = float(np.mean((p - y) ** 2)), float(np.mean((b - y) ** 2))
@@ -208,14 +246,72 @@ class ValidationReport:
         return out
 
     def beats_baseline(self, baseline: str = "baseline_wgi") -> dict[str, bool]:
-        """Per reference, and for ``any_adverse`` AUC: does the total beat ``baseline``?"""
+        """Does the total beat ``baseline``: per reference (mean rho), on the mean AUC over the four event
+        types (each type counts once), and on the AUC of ``any_adverse`` (pooled, so the most frequent
+        event type dominates)?"""
+        out: dict[str, bool] = {}
         s = self.summary().pivot(index="reference", columns="measure", values="rho")
-        out = {ref: bool(s.loc[ref, "total"] > s.loc[ref, baseline]) for ref in s.index
-               if "total" in s.columns and baseline in s.columns}
-        p = self.predictive.set_index(["event", "measure"])["auc"]
-        if ("any_adverse", "total") in p.index and ("any_adverse", baseline) in p.index:
-            out["auc any_adverse"] = bool(p[("any_adverse", "total")] > p[("any_adverse", baseline)])
+        if "total" in s.columns and baseline in s.columns:
+            out = {str(ref): bool(s.loc[ref, "total"] > s.loc[ref, baseline]) for ref in s.index}
+        p = self.predictive.pivot(index="event", columns="measure", values="auc")
+        if "total" in p.columns and baseline in p.columns:
+            kinds = [e for e in EVENTS if e in p.index]
+            if kinds:
+                out["auc, mean over event types"] = bool(p.loc[kinds, "total"].mean() > p.loc[kinds, baseline].mean())
+            if "any_adverse" in p.index:
+                pooled = self.predictive[self.predictive["event"] == "any_adverse"].set_index("measure")["auc"]
+                out["auc, any adverse event"] = bool(pooled.get("total", np.nan) > pooled.get(baseline, np.nan))
         return out
+
+    def summary_table(self) -> pd.DataFrame:
+        """Mean rho, one row per measure, one column per reference (total and baselines first)."""
+        s = self.summary()
+        if s.empty:
+            return pd.DataFrame(columns=["measure"])
+        wide = s.pivot(index="measure", columns="reference", values="rho")
+        order = ["total", *BASELINES, *sorted(m for m in wide.index if m.startswith("dim_"))]
+        return wide.reindex([m for m in order if m in wide.index]).round(3).reset_index()
+
+    def predictive_table(self) -> pd.DataFrame:
+        """AUC per event and measure, plus the mean over the event types; Brier skill of the calibrated total."""
+        p = self.predictive
+        if p.empty:
+            return pd.DataFrame(columns=["measure"])
+        auc = p.pivot(index="measure", columns="event", values="auc")
+        kinds = [e for e in EVENTS if e in auc.columns]
+        auc["mean over event types"] = auc[kinds].mean(axis=1)
+        order = ["total", *BASELINES, *sorted(m for m in auc.index if m.startswith("dim_"))]
+        cols = [*kinds, "mean over event types", *[c for c in ("any_adverse",) if c in auc.columns]]
+        return auc.reindex([m for m in order if m in auc.index])[cols].round(3).reset_index()
+
+    def ablation_table(self) -> pd.DataFrame:
+        """The change in each figure (rho per reference, AUC per event) when one dimension is dropped."""
+        if self.ablation.empty:
+            return pd.DataFrame(columns=["dropped"])
+        wide = self.ablation.pivot_table(index="dropped", columns="subject", values="change")
+        return wide.round(3).reset_index()
+
+    def to_markdown(self) -> str:
+        """The report as markdown tables (the command's output, for docs)."""
+        lines = [f"Home {self.home}, domain {self.domain}, data years {self.years[0]}-{self.years[1]}.", "",
+                 "**Concurrent validity** (mean Spearman rho over the years; positive = agreement):", "",
+                 markdown_table(self.summary_table()), "",
+                 "**Predictive validity** (AUC of the score at t for events starting at t+1):", "",
+                 markdown_table(self.predictive_table()), ""]
+        brier = self.predictive[self.predictive["measure"].isin(["total", *BASELINES])]
+        if not brier.empty:
+            lines += ["Brier score of a logistic calibration refitted each year on earlier years, and its skill "
+                      "against the base rate:", "",
+                      markdown_table(brier[["event", "measure", "n", "events", "brier", "brier_base", "bss"]]), ""]
+        if not self.ablation.empty:
+            lines += ["**Ablation** (change when the dimension's weight is set to 0):", "",
+                      markdown_table(self.ablation_table()), ""]
+        verdict = self.beats_baseline()
+        if verdict:
+            lines += ["**Against the plain WGI average**: " + "; ".join(
+                f"{k}: {'better' if v else 'not better'}" for k, v in verdict.items()), ""]
+        lines += [f"- {n}" for n in self.notes]
+        return "\n".join(lines).rstrip() + "\n"
 
     def table(self) -> pd.DataFrame:
         """Everything in one long table (for ``--out``): kind, reference or event, year, measure, metric, value."""
@@ -289,7 +385,7 @@ def _ablation(idx: RiskIndex, refs: Mapping[str, pd.DataFrame], events: pd.DataF
         other = idx.regenerate(weights={**idx.params["weights"], dim: 0.0})
         m = keys.merge(_measures(other, None)[["iso3", "year", "total"]], on=["iso3", "year"], how="left")
         rho = correlations(m, refs, years).groupby("reference")["rho"].mean()
-        auc = predictive(m, events).set_index("event")["auc"]
+        auc = predictive(m, events, calibrate=()).set_index("event")["auc"]
         for ref, value in rho.items():
             rows.append({"dropped": dim, "subject": ref, "metric": "rho", "value": float(value),
                          "change": float(value - full_rho.get(ref, np.nan))})
@@ -299,5 +395,5 @@ def _ablation(idx: RiskIndex, refs: Mapping[str, pd.DataFrame], events: pd.DataF
     return pd.DataFrame(rows, columns=["dropped", "subject", "metric", "value", "change"])
 
 
-__all__ = ["BASELINES", "REFERENCES", "Reference", "ValidationReport", "baselines", "correlations", "predictive",
-           "read_reference", "stored_reference", "validate"]
+__all__ = ["BASELINES", "REFERENCES", "Reference", "ValidationReport", "baselines", "correlations",
+           "parse_reference_options", "predictive", "read_reference", "stored_reference", "validate"]
