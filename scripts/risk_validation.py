@@ -77,6 +77,33 @@ def _cases(store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+ALTERNATIVES = {
+    "shipped (political 1.5, economic 1, social 1, home 0.25, barriers 0.5)": {},
+    "dimension weights of framework v1 (1, 1, 1, 0.5, 1)": {"political": 1.0, "home": 0.5, "barriers": 1.0},
+    "equal dimension weights (1, 1, 1, 1, 1)": {"political": 1.0, "home": 1.0, "barriers": 1.0},
+    "home perspective at 0.5": {"home": 0.5},
+    "home perspective left out": {"home": 0.0},
+    "barriers at 1": {"barriers": 1.0},
+    "political at 1": {"political": 1.0},
+    "income level at 1 within economic": {"income": 1.0},
+}
+
+
+def _alternatives(store: Store, refs: dict[str, str]) -> pd.DataFrame:
+    """The validation figures of the weightings considered (same window, same references)."""
+    base = build_index(store, "CHN", "general")
+    rows = []
+    for label, weights in ALTERNATIVES.items():
+        r = validate(store, "CHN", "general", references=refs, years=WINDOW, ablation=False,
+                     index=base.regenerate(weights=weights) if weights else base)
+        row = {"weights": label, **r.summary_table().set_index("measure").loc["total"].to_dict()}
+        row["AUC, mean over event types"] = float(
+            r.predictive_table().set_index("measure").loc["total", "mean over event types"])
+        row["references beaten (of 5)"] = sum(v for k, v in r.beats_baseline().items() if not k.startswith("auc"))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _tension_peaks(store: Store) -> pd.DataFrame:
     t = tension(yearly_conflicts(store.frame("event_dyad_months"), "CHN"))
     top = t.sort_values("value", ascending=False).head(12)
@@ -100,6 +127,10 @@ def main(data: Path) -> str:
                     r.predictive_table().set_index("measure").loc["total", "mean over event types"])
                 domains.append({"domain": domain, **row})
             bands = _band_stability(store, data, home)
+            alternatives = _alternatives(store, refs)
+            base = build_index(store, "CHN", "general")
+            spread = base.uncertainty(1000, seed=0, year=2022)
+            sobol = base.sensitivity(256, seed=0, year=2022)
             cases = _cases(store)
             peaks = _tension_peaks(store)
     elapsed = time.perf_counter() - start
@@ -107,7 +138,9 @@ def main(data: Path) -> str:
     per_year = window.correlations[window.correlations["measure"].isin(["total", "baseline_wgi"])]
     per_year = per_year.pivot_table(index="year", columns=["reference", "measure"], values="rho")
     diff = pd.DataFrame({ref: per_year[(ref, "total")] - per_year[(ref, "baseline_wgi")]
-                         for ref in per_year.columns.get_level_values(0).unique()}).reset_index()
+                         for ref in per_year.columns.get_level_values(0).unique()})
+    diff.index = diff.index.astype(int).astype(str)
+    diff = diff.reset_index()
     out = [
         "# Risk index validation",
         "",
@@ -136,6 +169,22 @@ def main(data: Path) -> str:
         f"## After: every year the references cover ({full.years[0]}-{full.years[1]})",
         "",
         full.to_markdown(),
+        "## Weightings considered (same window; the decision is recorded in docs/risk_methodology.md)",
+        "",
+        markdown_table(alternatives.round(3)),
+        "",
+        "## Uncertainty (2022, 1,000 draws of weights ±25%, normalisation and aggregation; seed 0)",
+        "",
+        f"Median width of the 90% rank interval: {spread['rank_width'].median():.0f} places over "
+        f"{len(spread)} economies. Widest and narrowest:",
+        "",
+        markdown_table(pd.concat([spread.nlargest(5, "rank_width"), spread.nsmallest(5, "rank_width")])[
+            ["iso3", "rank", "rank_median", "rank_lo", "rank_hi", "rank_width"]]),
+        "",
+        "Sobol indices of the mean absolute rank shift (n = 256):",
+        "",
+        markdown_table(sobol.round(3)),
+        "",
         "## Domain profiles (same window)",
         "",
         markdown_table(pd.DataFrame(domains).round(3)),
