@@ -49,7 +49,6 @@ from cultrade.settings import Settings
 from cultrade.sources.snapshot import load_snapshot
 from cultrade.store import Store
 
-
 SHARED = Path(os.environ.get("CULTRADE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 REFERENCE_FILES = {"fsi": "indicators/fsi/fsi_2006-2023_long.csv", "gpi": "indicators/gpi/gpi_2008-2019_long.csv",
                    "freedom_house": "indicators/freedom_house/fiw_2013-2025_long.csv",
