@@ -67,6 +67,7 @@ PLAN: tuple[PlanEntry, ...] = (
     PlanEntry("ots_commodities", "trade/ots/ots_commodities.csv"),
     PlanEntry("services", "trade/services/*.csv"),
     PlanEntry("agtpa", "trade/gravity_agtpa/agtpa_applications.csv"),
+    PlanEntry("reported", "reported/china_cultural_trade_reported.csv"),
     PlanEntry("cameo", "events/cameo_reference/icewspkg_cameo_codes_goldstein.csv"),
     PlanEntry("cameo", "events/cameo_reference/CAMEO.eventcodes.txt"),
     PlanEntry("cameo", "events/cameo_reference/cameo_actor_role_codes_from_manual_ch3.csv"),
