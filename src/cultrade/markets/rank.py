@@ -10,7 +10,8 @@
   with IMF WEO growth. It is weighted by **access** from the home, exp(b'x_hj), with b the PPML elasticities
   of distance, contiguity, common language and colonial ties estimated on AGTPA (latest year, exporter and
   importer fixed effects) and x_hj GeoDist's values for the pair (plus any covariate given through the
-  hook, e.g. bilateral relations), scaled so that the average market has access 1.
+  hook, e.g. bilateral relations), scaled so that the average market has access 1. The opportunity is
+  each market's share (%) of the gravity-weighted total, since the product is an index, not a sales value.
 
 **Risk** is the cultrade risk index seen from the home country with the product type's risk profile
 (:func:`cultrade.risk.risk_scores`, never recomputed here): it already holds cultural distance, digital
@@ -33,10 +34,10 @@ import pandas as pd
 from cultrade.classification.markets import MarketDomain, market_domain
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError, StoreError
-from cultrade.risk.derived import kogut_singh
 from cultrade.markets.data import geodist, gravity_frame, hofstede_scores
 from cultrade.markets.gravity import GravityResult, estimate_gravity
 from cultrade.markets.potential import HORIZON, growth_factors, potential, sample_note
+from cultrade.risk.derived import kogut_singh
 from cultrade.store import Store
 
 #: AGTPA covariate -> the GeoDist column that measures the same thing for any pair.
@@ -175,13 +176,14 @@ def _explain(r: pd.Series, basis: str, n_ranked: int) -> str:
     if pd.isna(r["rank"]):
         return f"{name}: not ranked ({r['reason']})."
     if basis == "proxies":
-        opp = (f"gravity-weighted market size {_fmt_usd(r['opportunity'])} (market {_fmt_usd(r['size'])}, access "
+        opp = (f"{r['opportunity']:.2f}% of the gravity-weighted market (market {_fmt_usd(r['size'])}, access "
                f"x{r['access']:.2f} of the average market)")
     else:
         opp = f"untapped potential {_fmt_usd(r['opportunity'])} (potential {_fmt_usd(r['potential'])}, actual " \
               f"{_fmt_usd(r['actual'])})"
+    adjusted = f"{r['adjusted']:.2f}%" if basis == "proxies" else _fmt_usd(r["adjusted"])
     parts = [f"#{int(r['rank'])} of {n_ranked}, {name}: {opp}; risk {r['risk']:.1f}/10 ({r['band']}) -> "
-             f"risk-adjusted {_fmt_usd(r['adjusted'])}"]
+             f"risk-adjusted {adjusted}"]
     if r["frontier"]:
         parts.append("on the opportunity-risk frontier")
     if _has(r, "cultural_distance"):
@@ -229,7 +231,9 @@ def rank_markets(store: Store, home: str = "CHN", domain: str = "general", *, ye
         fit = access_elasticities(store, extra)
         acc = access(store, home, fit, extra)
         opp = size.merge(acc, on="iso3", how="inner")
-        opp["opportunity"] = opp["size"] * opp["access"]
+        opp = opp[(opp["iso3"] != home) & opp["iso3"].isin(set(risk["iso3"]))]
+        weighted = opp["size"] * opp["access"]
+        opp["opportunity"] = 100.0 * weighted / weighted.sum()
         terms = ", ".join(f"{t} {fit.estimate(t):+.3f}" for t in fit.coefficients["term"])
         why = "a digital product type" if dom.digital else \
             f"no BACI year with {home} as exporter is loaded ({sample_note(store)})"
@@ -263,13 +267,14 @@ def rank_markets(store: Store, home: str = "CHN", domain: str = "general", *, ye
     table["frontier"] = False
     table.loc[ok, "frontier"] = frontier(table.loc[ok, "opportunity"], table.loc[ok, "risk"])
     table = table.sort_values(["adjusted", "iso3"], ascending=[False, True], na_position="last")
-    table["rank"] = np.where(ok.loc[table.index], np.arange(1, len(table) + 1), np.nan)
+    table["rank"] = pd.array(np.where(ok.loc[table.index], np.arange(1, len(table) + 1), np.nan), dtype="Int64")
     table["name"] = [countries.name(c) for c in table["iso3"]]
     n_ranked = int(ok.sum())
     table["explanation"] = [_explain(r, basis, n_ranked) for _, r in table.iterrows()]
     if n_ranked == 0:
         raise StoreError(f"no market can be ranked for {home} / {dom.domain}",
                          hint="load risk indicators (`cultrade init`) and trade or WDI data")
+    table["unit"] = "% of gravity-weighted market" if basis == "proxies" else "USD (untapped potential)"
     return Ranking(home, dom, year, basis, table.reset_index(drop=True), inputs)
 
 
