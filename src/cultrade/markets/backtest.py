@@ -94,7 +94,7 @@ class BacktestResult:
         return out.reindex([m for m in MODELS if m in out.index])
 
 
-def _score_case(frame: pd.DataFrame, realised: str, n: int) -> list[dict[str, float | str]]:
+def _score_case(frame: pd.DataFrame, realised: str, n: int) -> list[dict[str, object]]:
     rows = []
     columns = (("model", False), ("persistence", False), ("market_size", False), ("distance", True),
                ("actual", False))
@@ -235,6 +235,10 @@ def render_markdown(results: Sequence[BacktestResult], command: str) -> str:
               "minus actual), the question a company asks about where to go next.",
               "- The model has no tuning to these cases: the gravity covariates are the AGTPA guide's and the "
               "projection uses the k years before t.",
+              "- Goods rankings with bilateral data (`cultrade markets rank`) order markets by the ITC-style untapped "
+              "potential; the *gravity with persistence* row shows how much a model that also carries each pair's "
+              "deviation from gravity forward changes the score. Compare the two model rows with the baselines "
+              "before relying on either.",
               "- A BACI section appears only when two or more BACI years are loaded; on the bundled sample "
               "(two exporters, about 55% of their rows, 2020 in HS17 and 2021 in HS92) it is a smoke test, "
               "not evidence.", ""]

@@ -58,7 +58,10 @@ class GravityResult:
     model: Any = None
 
     def estimate(self, term: str) -> float:
-        return float(self.coefficients.set_index("term").loc[term, "estimate"])
+        row = self.coefficients[self.coefficients["term"] == term]
+        if row.empty:
+            raise ConfigError(f"no term {term!r} in the model", hint=f"terms: {', '.join(self.coefficients['term'])}")
+        return float(row["estimate"].iloc[0])
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predicted flows for ``frame`` (same columns as the fit); NaN where a fixed effect is unknown."""

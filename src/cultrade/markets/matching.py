@@ -47,7 +47,7 @@ def cosine_similarity(matrix: pd.DataFrame) -> pd.DataFrame:
 
 def recommend(flows: pd.DataFrame, home: str, products: list[str], top: int = 5) -> pd.DataFrame:
     """Recommendations from a flows table (exporter, importer, product, value) for ``home`` (see the module)."""
-    basket = flows.groupby(["importer", "product"])["value"].sum().unstack(fill_value=0.0)
+    basket = flows.pivot_table(index="importer", columns="product", values="value", aggfunc="sum", fill_value=0.0)
     basket = basket.div(basket.sum(axis=1), axis=0)
     similarity = cosine_similarity(basket)
     world = flows.groupby("product")["value"].sum()
