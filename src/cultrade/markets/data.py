@@ -117,16 +117,20 @@ def agtpa_frame(store: Store, years: Sequence[int] | None = None, *, domestic: b
     """The AGTPA dataset as flows (value in USD) with its covariates and ``pair_id``."""
     if not store.has_table("agtpa_gravity"):
         raise StoreError("the AGTPA dataset is not loaded (table agtpa_gravity)", hint="run `cultrade init`")
-    df = store.con.execute(
-        "SELECT exporter, importer, CAST(year AS INTEGER) AS year, trade_musd * 1e6 AS value, ln(dist_km) AS log_dist, "
-        "cntg, lang, clny, rta FROM agtpa_gravity" + ("" if domestic else " WHERE exporter <> importer")).df()
     if years is not None:
-        have = set(df["year"])
+        have = {int(r[0]) for r in store.con.execute("SELECT DISTINCT year FROM agtpa_gravity").fetchall()}
         absent = sorted(set(years) - have)
         if absent:
             raise ConfigError(f"AGTPA has no flows for {absent}", hint=f"use years {min(have)}-{max(have)}")
-        df = df[df["year"].isin(list(years))]
-    return df.reset_index(drop=True)
+    where = [] if domestic else ["exporter <> importer"]
+    if years is not None:
+        where.append("list_contains(?, CAST(year AS INTEGER))")
+    df = store.con.execute(
+        "SELECT exporter, importer, CAST(year AS INTEGER) AS year, trade_musd * 1e6 AS value, ln(dist_km) AS log_dist, "
+        "CAST(cntg AS DOUBLE) AS cntg, CAST(lang AS DOUBLE) AS lang, CAST(clny AS DOUBLE) AS clny, "
+        "CAST(rta AS DOUBLE) AS rta FROM agtpa_gravity" + (f" WHERE {' AND '.join(where)}" if where else ""),
+        [list(years)] if years is not None else []).df()
+    return df
 
 
 def baci_domain_frame(store: Store, domain: str = "general", years: Sequence[int] | None = None, *,

@@ -32,6 +32,7 @@ design) raises :class:`~cultrade.errors.ConfigError` naming it.
 from __future__ import annotations
 
 import warnings
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,12 +73,24 @@ class GravityResult:
                               hint="predict only exporter-years and importer-years that were in the fit") from exc
 
 
+def _ids(codes: pd.Series) -> np.ndarray:
+    """A stable integer per country code (CRC-32 of the code): the same code gets the same id in any frame."""
+    text = codes.astype(str)
+    lookup = {c: zlib.crc32(c.encode("utf-8")) & 0x7FFFFFFF for c in text.unique()}
+    if len(set(lookup.values())) < len(lookup):  # pragma: no cover - never seen for country codes
+        raise ConfigError("two country codes share an id", hint="report this: the codes are " + ", ".join(lookup))
+    return text.map(lookup).to_numpy(dtype=np.int64)
+
+
 def _with_fe(frame: pd.DataFrame) -> pd.DataFrame:
-    year = frame["year"].astype(int).astype(str)
-    e, i = frame["exporter"].astype(str), frame["importer"].astype(str)
-    # Clusters are country pairs in either direction, as in the AGTPA guide (its pair_id).
-    pair = e.where(e < i, i) + "_" + i.where(e < i, e)
-    return frame.assign(exp_year=e + "_" + year, imp_year=i + "_" + year, pair=pair)
+    """Add exp_year, imp_year and pair (country pairs in either direction, as the AGTPA guide's pair_id) as
+    integer keys, stable across frames so that a fitted model predicts any frame."""
+    if {"exp_year", "imp_year", "pair"} <= set(frame.columns):
+        return frame
+    year = frame["year"].to_numpy(dtype=np.int64)
+    e, i = _ids(frame["exporter"]), _ids(frame["importer"])
+    return frame.assign(exp_year=e * 10_000 + year, imp_year=i * 10_000 + year,
+                        pair=np.minimum(e, i) * (1 << 31) + np.maximum(e, i))
 
 
 def separated(frame: pd.DataFrame, value: str = "value") -> pd.Series:
