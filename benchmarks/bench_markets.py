@@ -65,6 +65,7 @@ def _potential(rows: int, workdir: Path) -> dict[str, Any]:
     settings = Settings(home=workdir)
     with Store(workdir / "bench_markets.duckdb", settings=settings) as store:
         store.ingest(get_adapter("baci"), cached(rows))
+        store.con.execute("SET enable_progress_bar = false")
         pairs = store.con.execute("SELECT DISTINCT exporter, importer FROM baci_flows").df()
         rng = np.random.default_rng(12)
         # GENERATED ease (a gravity fit on generated flows would measure nothing real) and growth factors
@@ -80,13 +81,12 @@ def _potential(rows: int, workdir: Path) -> dict[str, Any]:
             return expr.group_by("exporter").aggregate(untapped=expr.untapped.sum()).to_pyarrow()
 
         def raw_sql() -> Any:
-            return store.con.execute(POTENTIAL_SQL, {"codes": codes}).arrow()
+            return store.con.sql(POTENTIAL_SQL, params={"codes": codes}).to_arrow_table()
 
         t_ours, a = _best(ours)
         t_sql, b = _best(raw_sql)
         left = a.to_pandas().set_index("exporter")["untapped"].sort_index()
-        right = b.read_all().to_pandas() if hasattr(b, "read_all") else b.to_pandas()
-        right = right.set_index("exporter")["untapped"].sort_index()
+        right = b.to_pandas().set_index("exporter")["untapped"].sort_index()
         agree = bool(np.allclose(left.to_numpy(), right.reindex(left.index).to_numpy(), rtol=1e-9, equal_nan=True))
     return {"rows": rows, "data": "GENERATED BACI-shaped year (not real data); ease and growth GENERATED",
             "products": len(codes), "exporters": len(left), "outputs_agree": agree,

@@ -109,6 +109,27 @@ def separated(frame: pd.DataFrame, value: str = "value") -> pd.Series:
     return out
 
 
+def singletons(frame: pd.DataFrame, keep: pd.Series) -> pd.Series:
+    """True for observations alone in their exporter-year or importer-year (after dropping others, repeated):
+    their fixed effect fits them exactly, so they say nothing about the slopes.
+
+    >>> df = pd.DataFrame({"exporter": ["A", "A", "B"], "importer": ["B", "C", "C"], "year": 2000})
+    >>> singletons(df, pd.Series(True, index=df.index)).tolist()
+    [True, True, True]
+    """
+    data = _with_fe(frame)
+    alone = pd.Series(False, index=frame.index)
+    while True:
+        live = keep & ~alone
+        found = pd.Series(False, index=frame.index)
+        for fe in ("exp_year", "imp_year"):
+            counts = data.loc[live, fe].map(data.loc[live, fe].value_counts())
+            found.loc[counts.index] |= counts == 1
+        if not found.any():
+            return alone
+        alone |= found
+
+
 def _check(frame: pd.DataFrame, covariates: Sequence[str], value: str) -> None:
     missing = [c for c in (*KEYS, value, *covariates) if c not in frame.columns]
     if missing:
@@ -137,11 +158,16 @@ def estimate_gravity(frame: pd.DataFrame, covariates: Sequence[str], *, value: s
     reasons = pd.Series("", index=data.index)
     reasons[incomplete] = "a covariate or the flow is missing (no data)"
     reasons[sep] = "separated: its exporter-year or importer-year trades nothing (all flows zero)"
+    alone = singletons(data, reasons == "")
+    reasons[alone] = "singleton: alone in its exporter-year or importer-year (fitted exactly, no information)"
     keep = reasons == ""
     sample = data[keep]
-    if sample.empty or sample[value].sum() <= 0:
-        raise ConfigError("no observation is left to estimate the gravity model",
-                          hint="check that the flows are not all zero and that the covariates are present")
+    if sample.empty or sample[value].sum() <= 0 or sample["exp_year"].nunique() < 2 or sample["imp_year"].nunique() < 2:
+        counts = ", ".join(f"{n} {r.split(':')[0]}" for r, n in reasons[reasons != ""].value_counts().items())
+        raise ConfigError(f"no observation is left to estimate the gravity model ({len(data)} flows; dropped: "
+                          f"{counts or 'none'})",
+                          hint="gravity needs several exporters per importer-year: load a full BACI year, or "
+                               "drop covariates that are missing for many countries (e.g. --cultural)")
     formula = f"{value} ~ {' + '.join(covariates)} | exp_year + imp_year"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -99,10 +99,14 @@ def growth_factors(store: Store, base_year: int, horizon: int = HORIZON) -> pd.D
     return factor.rename("growth_factor").reset_index()
 
 
-def _baci_year(store: Store, year: int | None) -> int:
+def _baci_year(store: Store, year: int | None, level: str = "domain") -> int:
     if not store.has_table("baci_flows"):
         raise StoreError("no bilateral flows are loaded", hint="load a full BACI year: `cultrade ingest baci FILE`")
     years = [int(r[0]) for r in store.con.execute("SELECT DISTINCT year FROM baci_flows ORDER BY 1").fetchall()]
+    if year is None and level == "hs6":  # HS6 codes are classified in HS17/HS22 only
+        direct = [int(r[0]) for r in store.con.execute(
+            "SELECT DISTINCT year FROM baci_flows WHERE hs_edition IN ('HS17', 'HS22')").fetchall()]
+        years = direct or years
     if year is None:
         return max(years)
     if year not in years:
@@ -159,7 +163,7 @@ def product_flows(store: Store, year: int, level: Level = "domain", scheme: str 
 def potential(store: Store, *, year: int | None = None, level: Level = "domain", exporter: str | None = None,
               scheme: str = "unctad", horizon: int = HORIZON) -> pd.DataFrame:
     """Export potential from the store's BACI year (default: the latest), for every exporter or one."""
-    year = _baci_year(store, year)
+    year = _baci_year(store, year, level)
     flows = product_flows(store, year, level, scheme)
     ease = store.register_frame("_market_ease", ease_table(store, year)[["exporter", "importer", "ease"]])
     growth = store.register_frame("_market_growth", growth_factors(store, year, horizon))
