@@ -39,7 +39,7 @@ def test_ease_is_actual_over_the_gravity_prediction(bundled: Store) -> None:
 
 
 def test_potential_asks_for_a_year_that_is_loaded(bundled: Store) -> None:
-    with pytest.raises(ConfigError, match="no BACI flows for 2019.*ingest baci"):
+    with pytest.raises(ConfigError, match=r"no BACI flows for 2019.*ingest baci"):
         potential(bundled, year=2019)
 
 

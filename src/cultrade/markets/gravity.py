@@ -163,7 +163,7 @@ def estimate_gravity(frame: pd.DataFrame, covariates: Sequence[str], *, value: s
     keep = reasons == ""
     sample = data[keep]
     if sample.empty or sample[value].sum() <= 0 or sample["exp_year"].nunique() < 2 or sample["imp_year"].nunique() < 2:
-        counts = ", ".join(f"{n} {r.split(':')[0]}" for r, n in reasons[reasons != ""].value_counts().items())
+        counts = ", ".join(f"{n} {str(r).split(':')[0]}" for r, n in reasons[reasons != ""].value_counts().items())
         raise ConfigError(f"no observation is left to estimate the gravity model ({len(data)} flows; dropped: "
                           f"{counts or 'none'})",
                           hint="gravity needs several exporters per importer-year: load a full BACI year, or "

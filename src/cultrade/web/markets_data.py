@@ -39,8 +39,10 @@ def _num(v: Any) -> float | None:
 
 
 def _opportunity_text(t: Translator, value: Any, basis: str) -> str:
-    return t.percent(_num(value) / 100.0, 2) if basis == "proxies" and _num(value) is not None else (
-        t.money(value) if basis != "proxies" else "–")
+    number = _num(value)
+    if number is None:
+        return "–"
+    return t.percent(number / 100.0, 2) if basis == "proxies" else t.money(number)
 
 
 def explain(t: Translator, r: dict[str, Any], basis: str, n: int) -> str:
@@ -84,8 +86,8 @@ def opportunities_context(store: Store, t: Translator, home: str, domain: str, y
     table = r.table
     n = len(r.ranked)
     rows = []
-    for rec in table.to_dict("records"):
-        rec = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
+    for raw in table.to_dict("records"):
+        rec = {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in raw.items()}
         rec["rank"] = None if rec["rank"] is None or pd.isna(rec["rank"]) else int(rec["rank"])
         rows.append({
             "iso3": rec["iso3"], "name": t.country(str(rec["iso3"])), "rank": rec["rank"],
