@@ -103,10 +103,10 @@ def opportunities_context(store: Store, t: Translator, home: str, domain: str, y
     unranked = [x for x in rows if x["rank"] is None]
     tip = {x["iso3"]: f"{x['name']} #{x['rank']} · {t('opp.col.adjusted')}: {x['adjusted_text']} · "
                       f"{t('opp.col.risk')}: {x['risk_text']}" for x in ranked}
-    values = [x["adjusted"] for x in ranked if x["adjusted"] is not None]
-    cuts = pd.Series(values).quantile([0.2, 0.4, 0.6, 0.8]).tolist() if values else []
+    values = [float(x["adjusted"]) for x in ranked if x["adjusted"] is not None]
+    cuts = [float(c) for c in pd.Series(values).quantile([0.2, 0.4, 0.6, 0.8])] if values else []
     map_data = [{"iso3": x["iso3"], "value": x["adjusted"], "tip": tip[x["iso3"]],
-                 "bin": sum(x["adjusted"] > c for c in cuts)} for x in ranked]
+                 "bin": sum(float(x["adjusted"] or 0.0) > c for c in cuts)} for x in ranked]
     opt_map = charts.opportunity_map(map_data, title=t("opp.chart_map", product=_label(t, domain)),
                                      labels=[t(f"opp.quintile.{i}") for i in range(5)], colors=MAP_COLORS,
                                      no_data=t("opp.no_data"))
