@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.bench_trade import _best
 from benchmarks.generate import cached
 from cultrade.settings import Settings
 from cultrade.sources import get_adapter
@@ -47,15 +47,6 @@ q AS (SELECT p.exporter, CASE WHEN raw IS NULL THEN NULL ELSE least(raw, demand)
 SELECT exporter, sum(CASE WHEN potential IS NULL THEN NULL ELSE greatest(potential - actual, 0.0) END) AS untapped
 FROM q GROUP BY ALL
 """
-
-
-def _best(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 def _potential(rows: int, workdir: Path) -> dict[str, Any]:

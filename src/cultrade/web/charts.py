@@ -103,54 +103,44 @@ def lines(x: Sequence[Any], series: Mapping[str, Sequence[Any]], *, title: str =
     return opt
 
 
-def risk_map(data: Sequence[Mapping[str, Any]], *, title: str = "", band_labels: Mapping[str, str],
-             no_data: str = "") -> Option:
-    """A choropleth of risk bands on the registered ``world`` map; each datum has name (ISO3), value, band."""
-    pieces = [{"value": i, "label": band_labels[b], "color": c} for i, b, c in
-              ((i, b, BAND_COLORS[b]) for i, b in enumerate(BAND_COLORS))]
+def _world_map(title: str, pieces: list[dict[str, Any]], formatter: str, data: list[dict[str, Any]],
+               no_data: str, emphasis: str) -> Option:
+    """A piecewise choropleth on the registered ``world`` map (dimension 1 of each datum's value picks the piece)."""
     return {
         "animation": False,
         "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 600}},
-        "tooltip": {"trigger": "item", "formatter": "fmt:map"},
-        "visualMap": {"type": "piecewise", "dimension": 1, "pieces": pieces, "left": 8, "bottom": 8,
-                      "orient": "vertical", "outOfRange": {"color": NO_DATA_COLOR}},
-        "series": [{
-            "type": "map", "map": "world", "nameProperty": "iso3", "roam": True,
-            "top": 44, "bottom": 8, "left": 8, "right": 8, "itemStyle": {"areaColor": NO_DATA_COLOR, "borderColor": "#ffffff",
-                                                  "borderWidth": 0.5},
-            "emphasis": {"label": {"show": False}, "itemStyle": {"areaColor": "#4a6fa5"}},
-            "select": {"disabled": True},
-            "data": [{"name": d["iso3"], "value": [clean(d.get("score")), d.get("band_pos", -1)],
-                      "label_text": d.get("label", ""), "band_text": d.get("band_text", "")} for d in data],
-        }],
-        "noData": no_data,
-    }
-
-
-
-
-
-def opportunity_map(data: Sequence[Mapping[str, Any]], *, title: str = "", labels: Sequence[str],
-                    colors: Sequence[str], no_data: str = "") -> Option:
-    """A choropleth of opportunity quintiles (``bin`` 0-4) on the registered ``world`` map, tooltips in ``tip``."""
-    pieces = [{"value": i, "label": labels[i], "color": colors[i]} for i in range(len(labels))]
-    return {
-        "animation": False,
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 600}},
-        "tooltip": {"trigger": "item", "formatter": "fmt:tip"},
+        "tooltip": {"trigger": "item", "formatter": formatter},
         "visualMap": {"type": "piecewise", "dimension": 1, "pieces": pieces, "left": 8, "bottom": 8,
                       "orient": "vertical", "outOfRange": {"color": NO_DATA_COLOR}},
         "series": [{
             "type": "map", "map": "world", "nameProperty": "iso3", "roam": True,
             "top": 44, "bottom": 8, "left": 8, "right": 8,
             "itemStyle": {"areaColor": NO_DATA_COLOR, "borderColor": "#ffffff", "borderWidth": 0.5},
-            "emphasis": {"label": {"show": False}, "itemStyle": {"areaColor": "#d9822b"}},
+            "emphasis": {"label": {"show": False}, "itemStyle": {"areaColor": emphasis}},
             "select": {"disabled": True},
-            "data": [{"name": d["iso3"], "value": [clean(d.get("value")), d.get("bin", -1)], "tip": d.get("tip", "")}
-                     for d in data],
+            "data": data,
         }],
         "noData": no_data,
     }
+
+
+def risk_map(data: Sequence[Mapping[str, Any]], *, title: str = "", band_labels: Mapping[str, str],
+             no_data: str = "") -> Option:
+    """A choropleth of risk bands on the registered ``world`` map; each datum has name (ISO3), value, band."""
+    pieces = [{"value": i, "label": band_labels[b], "color": c} for i, b, c in
+              ((i, b, BAND_COLORS[b]) for i, b in enumerate(BAND_COLORS))]
+    rows = [{"name": d["iso3"], "value": [clean(d.get("score")), d.get("band_pos", -1)],
+             "label_text": d.get("label", ""), "band_text": d.get("band_text", "")} for d in data]
+    return _world_map(title, pieces, "fmt:map", rows, no_data, "#4a6fa5")
+
+
+def opportunity_map(data: Sequence[Mapping[str, Any]], *, title: str = "", labels: Sequence[str],
+                    colors: Sequence[str], no_data: str = "") -> Option:
+    """A choropleth of opportunity quintiles (``bin`` 0-4) on the registered ``world`` map, tooltips in ``tip``."""
+    pieces = [{"value": i, "label": labels[i], "color": colors[i]} for i in range(len(labels))]
+    rows = [{"name": d["iso3"], "value": [clean(d.get("value")), d.get("bin", -1)], "tip": d.get("tip", "")}
+            for d in data]
+    return _world_map(title, pieces, "fmt:tip", rows, no_data, "#d9822b")
 
 
 def frontier_scatter(points: Sequence[Mapping[str, Any]], *, title: str = "", x_name: str = "", y_name: str = "",
