@@ -50,4 +50,5 @@ def test_potential_gravity_and_matching(api: Any) -> None:
     assert round(coef["log_dist"], 3) == -0.841 and g["nobs"] == 28152
     m = get(api, "/markets/match?home=ZAF&domain=publishing&top=2")
     assert m["rows"] and "sample" in m["note"]
-    get(api, "/markets/match?home=CHN&domain=publishing", status=503)
+    missing = get(api, "/markets/match?home=CHN&domain=publishing", status=404)
+    assert "CHN as exporter" in missing["message"] and "ingest baci" in missing["hint"]

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from cultrade.api.auth import api_state, viewer
+from cultrade.api.errors import NotFoundError
 from cultrade.api.routers.common import Limit, Offset, errors
 from cultrade.api.service import page, records
 from cultrade.api.state import ApiState
 from cultrade.classification import market_domains
+from cultrade.errors import StoreError
 from cultrade.markets import describe_dropped, gravity, match_markets, potential, rank_markets, sample_note
 from cultrade.markets.rank import Ranking
 
@@ -108,11 +110,17 @@ def gravity_route(state: State, source: Literal["agtpa", "baci"] = "agtpa", doma
                       dropped=len(res.dropped), dropped_note=describe_dropped(res))
 
 
-@router.get("/markets/match", response_model=TableOut, responses=errors(503))
+@router.get("/markets/match", response_model=TableOut, responses=errors(404, 503))
 def match(state: State, home: Home = "CHN", domain: ProductType = "general",
           top: Annotated[int, Query(ge=1, le=50)] = 5) -> TableOut:
-    """Per product, markets whose import baskets resemble those where the home already succeeds."""
-    table, note = match_markets(state.store, home, domain, top=top)
+    """Per product, markets whose import baskets resemble those where the home already succeeds.
+
+    404 when no loaded BACI year has the home as an exporter (the message says what to load).
+    """
+    try:
+        table, note = match_markets(state.store, home, domain, top=top)
+    except StoreError as exc:  # no bilateral exports of this home: nothing to learn from, not a server fault
+        raise NotFoundError(exc.message, hint=exc.hint) from exc
     return TableOut(note=note, total=len(table), rows=records(table))
 
 
