@@ -106,7 +106,7 @@ def match_markets(store: Store, home: str = "CHN", domain: str = "general", *, y
         m = cultural_mapping(edition, scheme, role="core")
         codes |= set(m.loc[m["domain"].isin(dom.unctad), "hs6"])
     out = recommend(flows, home, sorted(codes & set(flows["product"])), top)
-    return out, f"BACI {found}, {sample_note(store)}; baskets over {flows['product'].nunique()} cultural HS6 codes"
+    return out, f"BACI {found}, {sample_note(store, int(found))}; baskets over {flows['product'].nunique()} cultural HS6 codes"
 
 
 __all__ = ["COLUMNS", "cosine_similarity", "match_markets", "recommend"]

@@ -175,15 +175,18 @@ def potential(store: Store, *, year: int | None = None, level: Level = "domain",
     return out[COLUMNS].sort_values(["exporter", "untapped"], ascending=[True, False]).reset_index(drop=True)
 
 
-def sample_note(store: Store) -> str:
-    """What the loaded BACI flows are: a full year, or the bundled sample (say so on every view)."""
+def sample_note(store: Store, year: int | None = None) -> str:
+    """What the loaded BACI flows (of ``year``, or all) are: full years, or the bundled sample (say so on every view)."""
     cat = store.catalog()
-    paths = cat.loc[cat["source"] == "baci", "path"].astype(str)
+    cat = cat[cat["source"] == "baci"]
+    if year is not None:
+        cat = cat[cat["partition"].astype(str).str.endswith(f"-{year}")]
+    paths = cat["path"].astype(str)
     if paths.empty:
-        return "no BACI year loaded"
+        return "no BACI year loaded" if year is None else f"no BACI flows for {year}"
     if paths.str.contains("sample", case=False).all():
         return "the bundled BACI sample (two exporters, about 55% of their rows): not a full year"
-    return "full BACI year(s)"
+    return "full BACI year(s)" if year is None else f"a full BACI year ({year})"
 
 
 __all__ = ["COLUMNS", "HORIZON", "LEVELS", "Level", "ease_table", "export_potential", "growth_factors",

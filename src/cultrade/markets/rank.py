@@ -155,7 +155,7 @@ def _home_exports(store: Store, home: str) -> tuple[int | None, str]:
     year = rows[0][0]
     if year is None:
         return None, "proxies"
-    return int(year), "sample" if "sample" in sample_note(store) else "full_baci"
+    return int(year), "sample" if "sample" in sample_note(store, int(year)) else "full_baci"
 
 
 def _fmt_usd(v: float) -> str:
@@ -224,7 +224,7 @@ def rank_markets(store: Store, home: str = "CHN", domain: str = "general", *, ye
             ["potential", "actual", "untapped"]].sum(min_count=1)
         opp = pot.rename(columns={"importer": "iso3", "untapped": "opportunity"})
         basis = kind
-        inputs.append(f"opportunity: untapped export potential from BACI {baci_year} ({sample_note(store)}), "
+        inputs.append(f"opportunity: untapped export potential from BACI {baci_year} ({sample_note(store, baci_year)}), "
                       f"supply x demand x ease, demand projected {horizon} years with IMF WEO growth")
     else:
         size, size_inputs = market_size(store, dom.digital, year, horizon)
