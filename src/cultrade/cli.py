@@ -19,6 +19,7 @@ from cultrade.commands.common import open_store as _open_store
 from cultrade.commands.demo import demo as demo_cmd
 from cultrade.commands.fetch import register as register_fetch
 from cultrade.commands.forecast import register as register_forecast
+from cultrade.commands.markets import register as register_markets
 from cultrade.commands.monitor import register as register_monitor
 from cultrade.commands.report import register as register_report
 from cultrade.commands.risk import register as register_risk
@@ -45,6 +46,7 @@ register_report(app)
 register_serve(app)
 app.command("demo")(demo_cmd)
 register_forecast(app)
+register_markets(app)
 @app.command()
 @handle_errors
 def init(force: Annotated[bool, typer.Option(help="Delete the existing store first.")] = False) -> None:

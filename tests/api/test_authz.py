@@ -54,6 +54,7 @@ class Case:
     role: str
     body: Any = None
     setup: Callable[[Any], dict[str, str]] = field(default=lambda api: {})
+    query: str = ""
 
 
 OV = {"iso3": "IRN", "year": 2021, "target": "political", "value": 4.0, "reason": "matrix"}
@@ -75,6 +76,11 @@ MATRIX = [
     Case("DELETE", "/risk/overrides/{override_id}", "analyst", setup=lambda api: {"override_id": _override(api)["ov"]}),
     Case("GET", "/trade/profile/{iso3}", "viewer", setup=lambda api: {"iso3": "CHN"}),
     Case("GET", "/classification/domains", "viewer"),
+    Case("GET", "/markets/domains", "viewer"),
+    Case("GET", "/markets/rank", "viewer", query="?home=CHN&domain=games&top=3"),
+    Case("GET", "/markets/potential", "viewer", query="?exporter=ZAF&limit=3"),
+    Case("GET", "/markets/gravity", "viewer"),
+    Case("GET", "/markets/match", "viewer", query="?home=ZAF&domain=publishing&top=1"),
     Case("GET", "/classification/hs/{code}", "viewer", setup=lambda api: {"code": "9207"}),
     Case("GET", "/signals", "viewer"),
     Case("GET", "/signals/top", "viewer"),
@@ -113,7 +119,7 @@ def test_matrix_lists_every_route(api: Any) -> None:
 
 
 def _call(api: Any, case: Case, headers: dict[str, str], params: dict[str, str]) -> Any:
-    path = V1 + case.path.format(**params)
+    path = V1 + case.path.format(**params) + case.query
     return api.client.request(case.method, path, json=case.body, headers=headers)
 
 

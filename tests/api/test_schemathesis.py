@@ -57,7 +57,7 @@ def test_no_server_errors(method: str, path: str, api_schema: Any, fuzz_api: Any
     @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
-        response = case.call(headers=headers)
+        response = case.call(headers=headers, timeout=600)  # the first PPML fit imports pyfixest and compiles
         case.validate_response(response, checks=[not_a_server_error])
         if response.status_code >= 400:
             assert set(response.json()) == ERROR_KEYS, response.text

@@ -145,4 +145,4 @@ def test_table_has_both_editions_and_a_version() -> None:
 
 def test_digital_filter() -> None:
     digital = goods_table("HS22", "unctad", medium="digital", role="core")
-    assert sorted(digital["hs_code"]) == ["852329", "852349", "852351", "852359", "852380", "950450"]
+    assert sorted(digital["hs_code"]) == ["852329", "852349", "852359", "852380", "950450"]

@@ -53,7 +53,7 @@ def test_country_brief_html_en_and_zh(store: Store) -> None:
 
 def test_trade_profile_html(store: Store) -> None:
     html = trade_report(store, "CHN", year=2017, lang="en")
-    assert "Cultural trade profile: China" in html and "$89.7B" in html and "Open Trade Statistics" in html
+    assert "Cultural trade profile: China" in html and "$173.2B" in html and "Open Trade Statistics" in html
     zh = trade_report(store, "ZAF", lang="zh")
     assert "文化贸易概况：南非" in zh and "赫芬达尔" in zh and "亿" in zh
 

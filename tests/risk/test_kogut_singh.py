@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cultrade.risk.derived import kogut_singh, pair_values
+from cultrade.risk.culture import kogut_singh
+from cultrade.risk.derived import pair_values
 
 
 def test_two_countries_and_a_third_for_the_variances() -> None:
@@ -20,10 +21,12 @@ def test_two_countries_and_a_third_for_the_variances() -> None:
     #   = (4 + 3.76923 + 2) / 3 = 3.25641
     # XXX from CHN, mas missing so two dimensions: ((60-80)^2/400 + (40-20)^2/1300) / 2
     #   = (1 + 0.307692) / 2 = 0.653846
-    ks = kogut_singh(scores, "CHN", ("pdi", "idv", "mas"))
+    ks = kogut_singh(scores, "CHN", min_dimensions=2)
     assert ks["CHN"] == 0.0
     assert ks["USA"] == pytest.approx(3.256410, abs=1e-6)
     assert ks["XXX"] == pytest.approx(0.653846, abs=1e-6)
+    # with the index's default minimum of shared dimensions, two are not enough
+    assert np.isnan(kogut_singh(scores, "CHN", min_dimensions=3)["XXX"])
 
 
 def test_home_without_scores_gives_no_distance() -> None:

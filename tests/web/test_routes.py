@@ -49,8 +49,21 @@ def test_api_session_cookie_opens_the_dashboard(demo: Demo) -> None:
     assert r.status_code == 200 and '<html lang="zh-CN">' in r.text and "伊朗伊斯兰共和国" in r.text
     assert c.get("/country/XXX").status_code == 404
     r = c.get("/trade/CHN?year=2017")
-    assert r.status_code == 200 and "Open Trade Statistics" in r.text and "$89.7B" in r.text
+    assert r.status_code == 200 and "Open Trade Statistics" in r.text and "$173.2B" in r.text
     assert c.get("/trade?home=ZAF").headers["location"].startswith("/trade/ZAF")
+    # China's default trade year is its latest with export data (2017), never the sample's $0
+    r = c.get("/country/CHN?home=USA")
+    assert r.status_code == 200 and "$0" not in r.text
+    # the home economy is never its own target: its page says so instead of scoring it
+    assert "home economy" in c.get("/country/CHN?home=CHN").text
+    r = c.get("/trade/CHN?domain=games")
+    assert r.status_code == 200 and 'id="reported-digital"' in r.text and "18.56 USD bn" in r.text
+    r = c.get("/opportunities?home=CHN&domain=games")
+    assert r.status_code == 200 and 'id="chart-opp-map"' in r.text and 'id="opp-table"' in r.text
+    assert "proxies" in r.text and "risk index from CHN" in r.text  # the inputs used are on the page
+    r = c.get("/opportunities?home=CHN&domain=crafts&lang=zh-CN")
+    assert r.status_code == 200 and "下一步去哪里" in r.text and "代理指标" in r.text
+    assert c.get("/opportunities?home=CHN&domain=anime").status_code == 422
     feed = c.get("/ui/alerts.json?lang=zh-CN").json()
     assert len(feed["alerts"]) == 5 and {a["state_text"] for a in feed["alerts"]} >= {"触发中", "已解除"}
     r = c.get("/alerts")

@@ -26,6 +26,7 @@ from cultrade.classification.goods import (
     metadata,
     reference_table,
 )
+from cultrade.classification.markets import MarketDomain, market_domain, market_domains, trade_domains
 from cultrade.classification.options import (
     DOMAINS,
     EBOPS_EDITIONS,
@@ -70,6 +71,7 @@ __all__ = [
     "CulturalService",
     "Domain",
     "Edition",
+    "MarketDomain",
     "Medium",
     "Role",
     "Scheme",
@@ -85,9 +87,12 @@ __all__ = [
     "goods_table",
     "is_cultural",
     "map_service_labels",
+    "market_domain",
+    "market_domains",
     "metadata",
     "normalize_hs",
     "normalize_hs6",
     "reference_table",
     "services_table",
+    "trade_domains",
 ]

@@ -95,7 +95,7 @@ def metadata() -> dict[str, Any]:
     """Version, sources and caveats of the shipped table.
 
     >>> metadata()["version"]
-    '2025.1'
+    '2025.2'
     """
     with _open(METADATA) as fh:
         return dict(json.load(fh))
@@ -218,7 +218,7 @@ def domain_codes(
     """Sorted HS codes mapped to one domain (UNESCO letter or UNCTAD group, code or English label).
 
     >>> domain_codes("New media", scheme="unctad", edition="HS22")
-    ['852329', '852349', '852351', '852359', '852380', '950450']
+    ['852329', '852349', '852359', '852380', '950450']
     """
     code = check_domain(domain, scheme)
     table = goods_table(edition, check_schemes(scheme)[0], role=role, concordance=concordance)

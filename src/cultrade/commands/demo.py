@@ -58,7 +58,8 @@ def demo(
     serve: Annotated[bool, typer.Option(help="End by serving the dashboard at http://127.0.0.1:8000.")] = True,
     port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8000,
 ) -> None:
-    """The main job on the bundled data: risk scores, trade profile, event replay, alerts, report, dashboard."""
+    """The main job on the bundled data: risk scores, trade profile, market opportunities, event replay, alerts,
+    report, dashboard."""
     from cultrade.cli import app
 
     out = get_settings().home / "demo-output"
@@ -72,6 +73,9 @@ def demo(
                                                            "--domain", "games"])
     _step(app, "5. China's cultural trade profile, 2017", ["trade", "profile", "CHN", "--year", "2017",
                                                          "--out", str(out)])
+    _step(app, "5b. Where to go next: markets for a Chinese game studio, risk-adjusted (inputs listed)",
+          ["markets", "rank", "--home", "CHN", "--domain", "games", "--top", "10",
+           "--out", str(out / "markets_CHN_games.csv")])
     _step(app, "6. Forecast band deterioration and conflict onset from 2023 (stored for the forecast rules)",
           ["forecast", "predict", "--year", "2023"])
     _step(app, "7. Replay four days of real GDELT events (2025-06-02..05); every rule runs after each slice",

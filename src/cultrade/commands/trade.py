@@ -103,8 +103,12 @@ def profile_cmd(
         print_frame(profile.regions.drop(columns=["iso3", "year"]), title="Exports by partner group (share, growth)")
     if profile.digital is not None:
         print_frame(profile.digital, title="Digital versus traditional goods")
+    if profile.partial_headings is not None and not profile.partial_headings.empty:
+        print_frame(profile.partial_headings, title="Partly cultural HS4 headings (counted at their share)")
     if profile.services is not None and not profile.services.empty:
         print_frame(profile.services, title="Cultural and related services exports")
+    if profile.reported is not None:
+        print_frame(profile.reported.drop(columns=["audit_note"]), title="Digital exports as reported (not customs data)")
     for note in profile.notes:
         console.print(f"note: {note}")
     if out is not None:
@@ -113,6 +117,28 @@ def profile_cmd(
         for name, frame in profile.frames().items():
             export_frame(frame, out / f"{profile.iso3}_{profile.year}_{name}.{format_}")
         console.print(f"wrote {len(profile.frames())} tables to {out}")
+
+
+@trade_app.command("reconcile")
+@handle_errors
+def reconcile_cmd(
+    out: Annotated[Path | None, typer.Option(help="Write the reconciliation page (Markdown), e.g. "
+                                                  "docs/trade_reconciliation.md.")] = None,
+) -> None:
+    """Compare computed creative-goods exports with UNCTAD's published totals (tolerance and reasons stated)."""
+    from cultrade.trade.reconcile import GAP_REASONS, reconcile_unctad, render_markdown
+
+    with open_store() as store:
+        table = reconcile_unctad(store)
+    print_frame(table.drop(columns=["source", "share_basis"]), title="Creative goods: computed vs UNCTAD (USD bn)")
+    for i, reason in enumerate(GAP_REASONS, start=1):
+        console.print(f"{i}. {reason}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_markdown(table), encoding="utf-8")
+        console.print(f"wrote {out}")
+    if not table["reconciles"].all():
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

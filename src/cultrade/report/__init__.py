@@ -69,7 +69,8 @@ def country_report(store: Store, iso3: str, *, home: str = "CHN", domain: str = 
                    year: int | None = None) -> str:
     """The country risk brief of ``iso3`` as self-contained HTML."""
     from cultrade.countries import get_countries
-    from cultrade.web import monitor_data, risk_data, trade_data
+    from cultrade.errors import CultradeError
+    from cultrade.web import markets_data, monitor_data, risk_data, trade_data
 
     t = Translator(lang)
     code = get_countries().to_iso3(iso3, "iso3")
@@ -79,6 +80,10 @@ def country_report(store: Store, iso3: str, *, home: str = "CHN", domain: str = 
     signals = monitor_data.signal_context(store, t, code)
     alerts = [a for a in monitor_data.alert_rows(store, t, country=code) if a["state"] != "inactive"]
     trade = trade_data.country_trade_summary(store, t, code)
+    try:  # the market's place in the opportunity ranking of this home and product type
+        market = markets_data.market_brief(store, t, code, home, domain) if code != home else None
+    except CultradeError:
+        market = None
     charts = {k: c["charts"][k] for k in ("dimensions", "contributions", "history")}
     if trade:
         charts["trade"] = trade["chart"]
@@ -86,7 +91,7 @@ def country_report(store: Store, iso3: str, *, home: str = "CHN", domain: str = 
                      key=lambda r: -r["contribution"])[:8]
     return _render("country.html", t, t("report.country_title", country=c["name"]), charts, c=c,
                    home=t.country(home), domain=domain_label, signals=signals, alerts=alerts, trade=trade,
-                   drivers=drivers)
+                   drivers=drivers, market=market)
 
 
 def trade_report(store: Store, iso3: str, *, year: int | None = None, lang: str = "en",

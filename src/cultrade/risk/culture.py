@@ -33,11 +33,14 @@ language, so they count as Chinese.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
 import numpy as np
 import pandas as pd
+
+from cultrade.store import Store
 
 DIMENSIONS = ("pdi", "idv", "mas", "uai", "lto", "ivr")
 MIN_DIMENSIONS = 4
@@ -84,6 +87,34 @@ def hofstede_scores(table: pd.DataFrame, regions: pd.DataFrame | None = None,
         scores = scores.mask(fill, s)
         origin = origin.mask(fill, o)
     return scores.dropna(how="all"), origin.loc[scores.dropna(how="all").index]
+
+
+def load_hofstede(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`hofstede_scores` of the store's ``hofstede`` and ``hofstede_regions`` tables (empty if not loaded)."""
+    if not store.has_table("hofstede"):
+        empty = pd.DataFrame(columns=list(DIMENSIONS))
+        return empty, empty.copy()
+    regions = store.frame("hofstede_regions") if store.has_table("hofstede_regions") else None
+    return hofstede_scores(store.frame("hofstede"), regions)
+
+
+def pair_distances(scores: pd.DataFrame, origins: Sequence[str] | None = None, *,
+                   min_dimensions: int = MIN_DIMENSIONS) -> pd.DataFrame:
+    """Kogut-Singh distance for ordered pairs (iso_o, iso_d, cultural_distance), from each origin in turn.
+
+    >>> s = pd.DataFrame({"pdi": [10.0, 20.0, 30.0], "idv": [0.0, 0.0, 60.0]}, index=["A", "B", "C"])
+    >>> d = pair_distances(s, min_dimensions=2).set_index(["iso_o", "iso_d"])["cultural_distance"]
+    >>> float(d["A", "C"]), float(d["C", "A"]) == float(d["A", "C"])
+    (3.5, True)
+    """
+    parts = []
+    for origin in origins if origins is not None else scores.index:
+        ks = kogut_singh(scores, origin, min_dimensions=min_dimensions)
+        parts.append(pd.DataFrame({"iso_o": origin, "iso_d": ks.index, "cultural_distance": ks.to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=["iso_o", "iso_d", "cultural_distance"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[out["iso_o"] != out["iso_d"]].dropna().reset_index(drop=True)
 
 
 def kogut_singh(scores: pd.DataFrame, home: str, *, min_dimensions: int = MIN_DIMENSIONS) -> pd.Series:
@@ -150,4 +181,4 @@ def language_proximity(sets: LanguageSets, home: str, pairs: pd.DataFrame | None
 
 
 __all__ = ["DIMENSIONS", "MIN_DIMENSIONS", "ORIGINS", "hofstede_scores", "kogut_singh", "language_proximity",
-           "language_sets", "region_members"]
+           "language_sets", "load_hofstede", "pair_distances", "region_members"]

@@ -13,12 +13,9 @@ step, where it is flagged).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
-HOFSTEDE_DIMENSIONS = ("pdi", "idv", "mas", "uai", "lto", "ivr")
 
 
 def depreciation(rate: np.ndarray) -> np.ndarray:
@@ -99,31 +96,6 @@ def monthly_volatility(monthly: pd.DataFrame) -> pd.DataFrame:
     return out[["iso3", "year", "value"]].dropna().reset_index(drop=True)
 
 
-def kogut_singh(scores: pd.DataFrame, home: str, dimensions: Sequence[str] = HOFSTEDE_DIMENSIONS) -> pd.Series:
-    """Kogut-Singh distance of every country in ``scores`` (indexed by iso3) from ``home``.
-
-    KS_j = (1/n_j) * sum_i (I_ij - I_ih)^2 / V_i, over the n_j dimensions scored for
-    both j and the home country; V_i is the sample variance (ddof=1) of dimension i
-    across every country that has it. NaN for countries sharing no dimension with
-    the home country, and for all when the home country has no scores.
-
-    >>> s = pd.DataFrame({"pdi": [10.0, 20.0, 30.0], "idv": [0.0, 0.0, 60.0]}, index=["A", "B", "C"])
-    >>> # V_pdi = 100, V_idv = 1200; KS_C from A = ((30-10)^2/100 + 60^2/1200) / 2 = (4 + 3) / 2
-    >>> kogut_singh(s, "A", ("pdi", "idv")).round(4).to_dict()
-    {'A': 0.0, 'B': 0.5, 'C': 3.5}
-    """
-    dims = [d for d in dimensions if d in scores.columns]
-    if home not in scores.index or not dims:
-        return pd.Series(np.nan, index=scores.index, dtype=float)
-    table = scores[dims].astype(float)
-    variance = table.var(ddof=1)
-    own = table.loc[home]
-    terms = (table - own) ** 2 / variance
-    terms.loc[:, own.isna().to_numpy()] = np.nan
-    used = terms.notna().sum(axis=1)
-    return (terms.sum(axis=1, min_count=1) / used.where(used > 0)).astype(float)
-
-
 def pair_values(pairs: pd.DataFrame, home: str, column: str) -> pd.Series:
     """One column of a dyadic table (iso_o, iso_d, ...) for origin ``home``, indexed by destination.
 
@@ -137,9 +109,7 @@ def pair_values(pairs: pd.DataFrame, home: str, column: str) -> pd.Series:
 
 
 __all__ = [
-    "HOFSTEDE_DIMENSIONS",
     "depreciation",
-    "kogut_singh",
     "log_change_volatility",
     "monthly_volatility",
     "pair_values",

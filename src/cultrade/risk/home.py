@@ -69,8 +69,7 @@ def load_home_inputs(store: Store, geodist: str | Path | None = None,
     need = set(HOME_DEPENDENT) if codes is None else codes & set(HOME_DEPENDENT)
     out = HomeInputs()
     if "kogut_singh" in need and store.has_table("hofstede"):
-        regions = store.frame("hofstede_regions") if store.has_table("hofstede_regions") else None
-        out.hofstede, out.hofstede_origin = culture.hofstede_scores(store.frame("hofstede"), regions)
+        out.hofstede, out.hofstede_origin = culture.load_hofstede(store)
     if need & {"language_proximity", "common_language", "colonial_tie", "distance"}:
         out.pairs = load_pairs(store, geodist)
         if store.has_table("geodist_countries"):

@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cultrade.store import Store
+
 PSEUDO_COUNT = 10.0
 BASELINE_YEARS = 5
 MIN_BASELINE_YEARS = 3
@@ -75,6 +77,24 @@ def tension(counts: pd.DataFrame, *, pseudo_count: float = PSEUDO_COUNT, window:
     out = pd.DataFrame({"value": value.stack(), "conflict": wide.stack(), "expected": expected.stack()})
     out = out.dropna(subset=["value"]).reset_index()
     return out.rename(columns={"level_1": "partner"})[["year", "partner", "value", "conflict", "expected"]]
+
+
+def dyad_table(store: Store) -> pd.DataFrame:
+    """iso_o, iso_d, year, relations: the tension of every dyad with a home in the stored GDELT history.
+
+    Tension is symmetric, so each pair appears in both directions (home as exporter and as importer).
+    Empty when ``event_dyad_months`` is not loaded.
+    """
+    cols = ["iso_o", "iso_d", "year", "relations"]
+    if not store.has_table("event_dyad_months"):
+        return pd.DataFrame(columns=cols)
+    history = store.frame("event_dyad_months")
+    parts = []
+    for home in sorted(history["actor1_iso3"].unique()):
+        t = tension(yearly_conflicts(history, str(home)))
+        parts += [pd.DataFrame({"iso_o": str(home), "iso_d": t["partner"], "year": t["year"], "relations": t["value"]}),
+                  pd.DataFrame({"iso_o": t["partner"], "iso_d": str(home), "year": t["year"], "relations": t["value"]})]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
 def stream_counts(dyads: pd.DataFrame, home: str) -> pd.DataFrame:
@@ -136,5 +156,5 @@ def sanctions_counts(stream: pd.DataFrame) -> pd.DataFrame:
     return stream.rename(columns={"sanctions": "value"})[["year", "partner", "value"]].reset_index(drop=True)
 
 
-__all__ = ["BASELINE_YEARS", "MIN_BASELINE_YEARS", "PSEUDO_COUNT", "sanctions_counts", "stream_counts",
+__all__ = ["BASELINE_YEARS", "MIN_BASELINE_YEARS", "PSEUDO_COUNT", "dyad_table", "sanctions_counts", "stream_counts",
            "stream_tension", "tension", "yearly_conflicts"]

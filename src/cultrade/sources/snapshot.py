@@ -69,6 +69,7 @@ PLAN: tuple[PlanEntry, ...] = (
     PlanEntry("services", "trade/services/*.csv"),
     PlanEntry("agtpa", "trade/gravity_agtpa/agtpa_applications.csv"),
     PlanEntry("gdelt_dyads", "events/gdelt_aggregates/gdelt1_*_dyad_month_*.csv.gz"),
+    PlanEntry("reported", "reported/china_cultural_trade_reported.csv"),
     PlanEntry("cameo", "events/cameo_reference/icewspkg_cameo_codes_goldstein.csv"),
     PlanEntry("cameo", "events/cameo_reference/CAMEO.eventcodes.txt"),
     PlanEntry("cameo", "events/cameo_reference/cameo_actor_role_codes_from_manual_ch3.csv"),

@@ -2,10 +2,15 @@
 
 Bilateral BACI flows give exports, imports, partners and dependence; where a
 year has only exports by HS4 (Open Trade Statistics) the profile says so and
-shows exports, world share and RCA. HS4 data are classified conservatively:
-a heading counts for a domain only when every HS6 subheading under it is a
-core cultural good of that domain; the others are listed as partial and left
-out of the totals, never guessed.
+shows exports, world share and RCA. At HS4 a heading counts whole for a domain
+only when every HS6 subheading under it is a core cultural good of that domain;
+a partly cultural heading counts at its estimated share, on a line of its own
+(``exports_partial``, with the upper bound and where the share comes from: see
+:mod:`cultrade.trade.headings`), never dropped and never counted whole.
+
+Missing data stay missing: a country with no export rows in a year has exports
+"no data" (NaN), not 0, and the default year is the latest one in which the
+country itself has export data (:func:`latest_year`).
 """
 
 from __future__ import annotations
@@ -16,14 +21,16 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from cultrade.classification import check_domain, check_scheme, map_service_labels
+from cultrade.classification import check_scheme, map_service_labels, trade_domains
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError, StoreError
 from cultrade.store import Store
 from cultrade.trade import charts
 from cultrade.trade import metrics as m
-from cultrade.trade.data import bilateral_flows, classified_flows, cultural_mapping
+from cultrade.trade.data import bilateral_flows, classified_flows
+from cultrade.trade.digital import reported_digital
 from cultrade.trade.groups import load_groups
+from cultrade.trade.headings import HeadingMap, apply_shares, heading_map
 
 OTHER = "_other_goods"  # pseudo-domain so that RCA denominators are all goods, not cultural goods only
 
@@ -46,10 +53,11 @@ class TradeProfile:
     regions: pd.DataFrame | None = None
     services: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    reported: pd.DataFrame | None = None
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out = {"summary": self.summary, "history": self.history}
-        for name in ("partners", "concentration", "digital", "partial_headings", "regions", "services"):
+        for name in ("partners", "concentration", "digital", "partial_headings", "regions", "services", "reported"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -63,24 +71,6 @@ class TradeProfile:
         if self.partners is not None and not self.partners.empty:
             specs["partner_map"] = charts.partner_map(self.partners, "value", title=f"{self.iso3} export partners")
         return specs
-
-
-def hs4_mapping(store: Store, scheme: str, edition: str = "HS17") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(full, partial): HS4 headings whose subheadings are all core goods of one domain, and the rest."""
-    if not store.has_table("hs_codes"):
-        raise StoreError("the HS nomenclature is not loaded (table hs_codes)",
-                         hint="run `cultrade init`, which bundles it")
-    codes = store.con.execute(
-        "SELECT code FROM hs_codes WHERE hs_edition = ? AND level = 6", [edition]).df()["code"]
-    children = codes.str.slice(0, 4).value_counts().rename("children")
-    mapping = cultural_mapping(edition, scheme, role="core")
-    mapping["hs4"] = mapping["hs6"].str.slice(0, 4)
-    per = mapping.groupby(["hs4", "domain"]).agg(cultural=("hs6", "nunique"), digital=("digital", "all"))
-    per = per.join(children, on="hs4").reset_index()
-    per["coverage"] = per["cultural"] / per["children"]
-    full = per[per["coverage"] >= 1.0][["hs4", "domain", "digital"]]
-    partial = per[per["coverage"] < 1.0][["hs4", "domain", "cultural", "children", "coverage"]]
-    return full.reset_index(drop=True), partial.reset_index(drop=True)
 
 
 def _years(store: Store, table: str) -> list[int]:
@@ -112,33 +102,67 @@ def services_profile(store: Store, iso3: str) -> pd.DataFrame | None:
     return out[cols].sort_values("exports", ascending=False).reset_index(drop=True)
 
 
+def _country_years(store: Store, table: str, column: str, iso3: str) -> list[int]:
+    if not store.has_table(table):
+        return []
+    rows = store.con.execute(f"SELECT DISTINCT year FROM {table} WHERE {column} = ? ORDER BY 1", [iso3]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def latest_year(store: Store, iso3: str) -> int:
+    """The latest year in which ``iso3`` itself has export data (BACI as exporter, else OTS).
+
+    A year loaded for other countries only (the BACI sample holds two exporters) is not a year of data
+    for ``iso3``: its exports there would read 0 where they are unknown. Without any export year, the
+    latest year with its imports (BACI) is used; with none at all, :class:`StoreError` says what to load.
+    """
+    iso3 = get_countries().to_iso3(iso3, "iso3")
+    for years in (_country_years(store, "baci_flows", "exporter", iso3),
+                  _country_years(store, "ots_exports", "iso3", iso3),
+                  _country_years(store, "baci_flows", "importer", iso3)):
+        if years:
+            return max(years)
+    loaded = sorted(set(_years(store, "baci_flows")) | set(_years(store, "ots_exports")))
+    raise StoreError(f"no trade data for {iso3}" + (f" (years loaded for others: {loaded})" if loaded else ""),
+                     hint="load a full BACI year with `cultrade ingest baci BACI_HS17_Y2022_V202401.csv`"
+                          if loaded else "run `cultrade init` or ingest BACI/OTS files")
+
+
 def trade_profile(store: Store, iso3: str, *, year: int | None = None, domain: str | None = None,
                   scheme: str = "unctad", top_n: int = 5, groups: pd.DataFrame | None = None) -> TradeProfile:
-    """Cultural trade profile of ``iso3`` for ``year`` (latest with data by default).
+    """Cultural trade profile of ``iso3`` for ``year`` (default: :func:`latest_year` for that country).
 
-    Uses BACI bilateral flows when that year is loaded, otherwise OTS exports by HS4.
+    Uses BACI bilateral flows when that year is loaded, otherwise OTS exports by HS4. ``domain`` is a
+    trade domain of ``scheme`` or a product type (``games``, ``film_tv``...; see
+    :func:`cultrade.classification.trade_domains`).
     """
     iso3 = get_countries().to_iso3(iso3, "iso3")
     scheme_ = check_scheme(scheme)
-    dom = check_domain(domain, scheme_) if domain else None
+    doms = trade_domains(domain, scheme_) if domain else None
     baci_years, ots_years = _years(store, "baci_flows"), _years(store, "ots_exports")
     if year is None:
-        candidates = baci_years or ots_years
-        if not candidates:
+        if not baci_years and not ots_years:
             raise StoreError("no trade data are loaded", hint="run `cultrade init` or ingest BACI/OTS files")
-        year = max(candidates)
+        year = latest_year(store, iso3)
     if year in baci_years:
-        profile = _bilateral_profile(store, iso3, year, dom, scheme_, top_n, groups)
+        profile = _bilateral_profile(store, iso3, year, doms, scheme_, top_n, groups)
     elif year in ots_years:
-        profile = _exports_profile(store, iso3, year, dom, scheme_)
+        profile = _exports_profile(store, iso3, year, doms, scheme_)
     else:
         raise ConfigError(f"no trade data for {year}",
-                          hint=f"years loaded: BACI {baci_years or 'none'}, OTS {ots_years or 'none'}")
+                          hint=f"years loaded: BACI {baci_years or 'none'}, OTS {ots_years or 'none'}; "
+                               "load that year with `cultrade ingest baci FILE`")
+    profile.domain = domain
+    if doms is not None and not doms:
+        profile.notes.append(f"{domain} has no goods in the {scheme_} classification: see the reported digital "
+                             "exports and the services.")
     profile.services = services_profile(store, iso3)
     if profile.services is not None and not profile.services.empty:
         years = sorted(set(profile.services["year"]))
         profile.notes.append(f"Services: EBOPS 2002 top level, {years}; the cultural categories are aggregates "
                              "that also hold non-cultural services (see coverage).")
+    digital = reported_digital(store, iso3)
+    profile.reported = digital if not digital.empty else None
     return profile
 
 
@@ -152,28 +176,52 @@ def _finish_rca(exports: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     return out[out["domain"] != OTHER]
 
 
-def _exports_profile(store: Store, iso3: str, year: int, dom: str | None, scheme: str) -> TradeProfile:
-    full, partial = hs4_mapping(store, scheme)
+def hs4_domain_exports(store: Store, scheme: str, *, year: int | None = None) -> tuple[pd.DataFrame, HeadingMap]:
+    """OTS exports per year, iso3 and domain: wholly cultural headings (``exports_core``), partly cultural
+    ones at their share (``exports_partial``, upper bound ``partial_upper``), and their sum (``exports``)."""
+    hmap = heading_map(store, scheme, year=year)
+    t = store.table("ots_exports")
+    mapped = t.join(ibis.memtable(hmap.full), "hs4")
+    core = mapped.group_by(["year", "iso3", "domain"]).aggregate(exports_core=mapped.value_usd.sum()).execute()
+    partial_heads = sorted(set(hmap.partial["hs4"]))
+    values = t.filter(t.hs4.isin(partial_heads)).select("year", "iso3", "hs4", value=t.value_usd).execute()
+    parts = apply_shares(values, hmap.partial[["hs4", "domain", "share"]])
+    partial = parts.groupby(["year", "iso3", "domain"], as_index=False)[["partial", "partial_upper"]].sum()
+    out = core.merge(partial.rename(columns={"partial": "exports_partial"}), on=["year", "iso3", "domain"],
+                     how="outer")
+    out["exports"] = out["exports_core"].fillna(0.0) + out["exports_partial"].fillna(0.0)
+    return out, hmap
+
+
+def _exports_profile(store: Store, iso3: str, year: int, doms: tuple[str, ...] | None, scheme: str) -> TradeProfile:
+    exports, hmap = hs4_domain_exports(store, scheme, year=year)
     t = store.table("ots_exports")
     totals = t.group_by(["year", "iso3"]).aggregate(total=t.value_usd.sum()).execute()
-    mapped = t.join(ibis.memtable(full), "hs4")
-    exports = mapped.group_by(["year", "iso3", "domain"]).aggregate(exports=mapped.value_usd.sum()).execute()
-    with_rca = _finish_rca(exports, totals)
-    shares = m.world_share(ibis.memtable(exports.rename(columns={"iso3": "exporter", "exports": "value"}))).execute()
-    summary = with_rca.merge(shares[["year", "iso3", "domain", "world_exports", "share"]],
-                             on=["year", "iso3", "domain"])
+    with_rca = _finish_rca(exports[["year", "iso3", "domain", "exports"]], totals)
+    shares = m.world_share(ibis.memtable(exports[["year", "iso3", "domain", "exports"]]
+                                         .rename(columns={"iso3": "exporter", "exports": "value"}))).execute()
+    summary = with_rca.merge(shares[["year", "iso3", "domain", "world_exports", "share"]], on=["year", "iso3", "domain"])
+    summary = summary.merge(exports.drop(columns="exports"), on=["year", "iso3", "domain"], how="left")
     summary = summary[(summary["iso3"] == iso3) & (summary["year"] == year)]
-    if dom:
-        summary = summary[summary["domain"] == dom]
+    if doms is not None:
+        summary = summary[summary["domain"].isin(doms)]
     summary = summary.rename(columns={"share": "world_share"}).sort_values("exports", ascending=False)
     history = exports[exports["iso3"] == iso3].sort_values(["year", "domain"])
+    if summary.empty and iso3 not in set(totals.loc[totals["year"] == year, "iso3"]):
+        raise StoreError(f"no export data for {iso3} in {year} (Open Trade Statistics)",
+                         hint="load a BACI year that covers it with `cultrade ingest baci FILE`")
+    partial = hmap.partial
+    if doms is not None:
+        partial = partial[partial["domain"].isin(doms)]
     notes = [f"{year}: exports by HS4 only (Open Trade Statistics); no partners, imports or balance.",
-             f"{len(full)} HS4 headings are wholly cultural; {len(partial)} partly cultural headings are left out."]
-    return TradeProfile(iso3, year, scheme, dom, "ots", summary.reset_index(drop=True), history.reset_index(drop=True),
-                        partial_headings=partial, notes=notes)
+             f"{len(hmap.full)} HS4 headings are wholly cultural; {partial['hs4'].nunique()} partly cultural headings "
+             f"count at their estimated share (shares: {hmap.share_basis}), shown as exports_partial with the "
+             "whole heading as partial_upper."]
+    return TradeProfile(iso3, year, scheme, None, "ots", summary.reset_index(drop=True),
+                        history.reset_index(drop=True), partial_headings=partial.reset_index(drop=True), notes=notes)
 
 
-def _bilateral_profile(store: Store, iso3: str, year: int, dom: str | None, scheme: str, top_n: int,
+def _bilateral_profile(store: Store, iso3: str, year: int, doms: tuple[str, ...] | None, scheme: str, top_n: int,
                        groups: pd.DataFrame | None) -> TradeProfile:
     classified = classified_flows(store, scheme)
     agg = m.aggregate(classified)
@@ -200,22 +248,36 @@ def _bilateral_profile(store: Store, iso3: str, year: int, dom: str | None, sche
     digital = m.digital_split(classified).filter(lambda t: t.iso3 == iso3).execute()
     regions = m.partner_group_growth(agg, ibis.memtable(groups if groups is not None else load_groups()))
     regions = regions.filter((regions.iso3 == iso3) & (regions.year == year)).execute()
-    if dom:
-        summary, history = summary[summary["domain"] == dom], history[history["domain"] == dom]
-        partners = partners.filter(partners.domain == dom)
-        conc_now = conc_now[conc_now["domain"] == dom]
-        regions = regions[regions["domain"] == dom]
+    summary = _no_data_as_missing(store, summary, iso3, year)
+    if doms is not None:
+        summary, history = summary[summary["domain"].isin(doms)], history[history["domain"].isin(doms)]
+        partners = partners.filter(partners.domain.isin(list(doms)))
+        conc_now = conc_now[conc_now["domain"].isin(doms)]
+        regions = regions[regions["domain"].isin(doms)]
     part = partners.execute()
     part = part[part["rank"] <= top_n].sort_values(["domain", "rank"])
     notes = [f"{year}: BACI bilateral flows, values in USD; domains per {scheme} (core goods)."]
     cat = store.catalog()
     if cat[(cat["source"] == "baci")]["path"].str.contains("sample", case=False).any():
         notes.append("The bundled BACI files are samples (about 55% of the rows of two exporters): not for totals.")
-    return TradeProfile(iso3, year, scheme, dom, "baci", summary.sort_values("exports", ascending=False)
+    return TradeProfile(iso3, year, scheme, None, "baci", summary.sort_values("exports", ascending=False)
                         .reset_index(drop=True), history.reset_index(drop=True), part.reset_index(drop=True),
                         conc_now.reset_index(drop=True), digital.reset_index(drop=True), None,
                         regions.sort_values(["domain", "value"], ascending=[True, False]).reset_index(drop=True),
                         None, notes)
+
+
+def _no_data_as_missing(store: Store, summary: pd.DataFrame, iso3: str, year: int) -> pd.DataFrame:
+    """Exports of a country with no export row that year are unknown, not 0 (likewise imports)."""
+    row = store.con.execute("SELECT count(*) FILTER (WHERE exporter = ?), count(*) FILTER (WHERE importer = ?) "
+                            "FROM baci_flows WHERE year = ?", [iso3, iso3, year]).fetchall()[0]
+    exported, imported = int(row[0]), int(row[1])
+    out = summary.copy()
+    if not exported:
+        out.loc[:, [c for c in ("exports", "balance", "total", "yoy", "world_share", "rca") if c in out]] = float("nan")
+    if not imported:
+        out.loc[:, [c for c in ("imports", "balance", "total") if c in out]] = float("nan")
+    return out
 
 
 def profile_tables(profile: TradeProfile) -> dict[str, Any]:
@@ -223,4 +285,4 @@ def profile_tables(profile: TradeProfile) -> dict[str, Any]:
     return {name: frame.to_dict("records") for name, frame in profile.frames().items()}
 
 
-__all__ = ["TradeProfile", "hs4_mapping", "profile_tables", "trade_profile"]
+__all__ = ["TradeProfile", "hs4_domain_exports", "latest_year", "profile_tables", "trade_profile"]

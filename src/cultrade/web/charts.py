@@ -103,29 +103,67 @@ def lines(x: Sequence[Any], series: Mapping[str, Sequence[Any]], *, title: str =
     return opt
 
 
-def risk_map(data: Sequence[Mapping[str, Any]], *, title: str = "", band_labels: Mapping[str, str],
-             no_data: str = "") -> Option:
-    """A choropleth of risk bands on the registered ``world`` map; each datum has name (ISO3), value, band."""
-    pieces = [{"value": i, "label": band_labels[b], "color": c} for i, b, c in
-              ((i, b, BAND_COLORS[b]) for i, b in enumerate(BAND_COLORS))]
+def _world_map(title: str, pieces: list[dict[str, Any]], formatter: str, data: list[dict[str, Any]],
+               no_data: str, emphasis: str) -> Option:
+    """A piecewise choropleth on the registered ``world`` map (dimension 1 of each datum's value picks the piece)."""
     return {
         "animation": False,
         "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 600}},
-        "tooltip": {"trigger": "item", "formatter": "fmt:map"},
+        "tooltip": {"trigger": "item", "formatter": formatter},
         "visualMap": {"type": "piecewise", "dimension": 1, "pieces": pieces, "left": 8, "bottom": 8,
                       "orient": "vertical", "outOfRange": {"color": NO_DATA_COLOR}},
         "series": [{
             "type": "map", "map": "world", "nameProperty": "iso3", "roam": True,
-            "top": 44, "bottom": 8, "left": 8, "right": 8, "itemStyle": {"areaColor": NO_DATA_COLOR, "borderColor": "#ffffff",
-                                                  "borderWidth": 0.5},
-            "emphasis": {"label": {"show": False}, "itemStyle": {"areaColor": "#4a6fa5"}},
+            "top": 44, "bottom": 8, "left": 8, "right": 8,
+            "itemStyle": {"areaColor": NO_DATA_COLOR, "borderColor": "#ffffff", "borderWidth": 0.5},
+            "emphasis": {"label": {"show": False}, "itemStyle": {"areaColor": emphasis}},
             "select": {"disabled": True},
-            "data": [{"name": d["iso3"], "value": [clean(d.get("score")), d.get("band_pos", -1)],
-                      "label_text": d.get("label", ""), "band_text": d.get("band_text", "")} for d in data],
+            "data": data,
         }],
         "noData": no_data,
     }
 
 
-__all__ = ["BAND_COLORS", "NO_DATA_COLOR", "Option", "band_color", "bars", "clean", "grouped_bars", "lines",
-           "risk_map"]
+def risk_map(data: Sequence[Mapping[str, Any]], *, title: str = "", band_labels: Mapping[str, str],
+             no_data: str = "") -> Option:
+    """A choropleth of risk bands on the registered ``world`` map; each datum has name (ISO3), value, band."""
+    pieces = [{"value": i, "label": band_labels[b], "color": c} for i, b, c in
+              ((i, b, BAND_COLORS[b]) for i, b in enumerate(BAND_COLORS))]
+    rows = [{"name": d["iso3"], "value": [clean(d.get("score")), d.get("band_pos", -1)],
+             "label_text": d.get("label", ""), "band_text": d.get("band_text", "")} for d in data]
+    return _world_map(title, pieces, "fmt:map", rows, no_data, "#4a6fa5")
+
+
+def opportunity_map(data: Sequence[Mapping[str, Any]], *, title: str = "", labels: Sequence[str],
+                    colors: Sequence[str], no_data: str = "") -> Option:
+    """A choropleth of opportunity quintiles (``bin`` 0-4) on the registered ``world`` map, tooltips in ``tip``."""
+    pieces = [{"value": i, "label": labels[i], "color": colors[i]} for i in range(len(labels))]
+    rows = [{"name": d["iso3"], "value": [clean(d.get("value")), d.get("bin", -1)], "tip": d.get("tip", "")}
+            for d in data]
+    return _world_map(title, pieces, "fmt:tip", rows, no_data, "#d9822b")
+
+
+def frontier_scatter(points: Sequence[Mapping[str, Any]], *, title: str = "", x_name: str = "", y_name: str = "",
+                     frontier_name: str = "", markets_name: str = "", log_y: bool = False) -> Option:
+    """Opportunity (y) against risk (x), the frontier markets highlighted and joined by a step line."""
+    front = sorted((p for p in points if p.get("frontier")), key=lambda p: p["x"])
+    def datum(p: Mapping[str, Any]) -> dict[str, Any]:
+        return {"value": [clean(p["x"]), clean(p["y"])], "name": p.get("label", ""), "tip": p.get("tip", "")}
+    opt = _base(title, legend=True)
+    opt["tooltip"] = {"trigger": "item", "formatter": "fmt:tip"}
+    opt["xAxis"] = {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 28, "min": 0, "max": 10}
+    opt["yAxis"] = {"type": "log", "name": y_name} if log_y else {"type": "value", "name": y_name,
+                                                                   "axisLabel": {"formatter": "fmt:decimal"}}
+    opt["series"] = [
+        {"type": "scatter", "name": markets_name, "symbolSize": 7, "itemStyle": {"color": "#9db4d3"},
+         "data": [datum(p) for p in points if not p.get("frontier")]},
+        {"type": "line", "name": frontier_name, "step": "end", "symbolSize": 10, "itemStyle": {"color": "#d9822b"},
+         "label": {"show": True, "position": "right", "formatter": "{b}", "fontSize": 11},
+         "data": [datum(p) for p in front]},
+    ]
+    opt["grid"]["bottom"] = 32
+    return opt
+
+
+__all__ = ["BAND_COLORS", "NO_DATA_COLOR", "Option", "band_color", "bars", "clean", "frontier_scatter",
+           "grouped_bars", "lines", "opportunity_map", "risk_map"]

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError, CultradeError, UnknownCountryError
-from cultrade.web import monitor_data, risk_data, trade_data
+from cultrade.web import markets_data, monitor_data, risk_data, trade_data
 from cultrade.web.backend import KEY_COOKIE, Backend, User, backend, presented
 from cultrade.web.i18n import LANG_COOKIE, LANGUAGES, Translator, check_language, negotiate
 
@@ -310,6 +310,29 @@ def trade_page(request: Request, iso3: str) -> Response:
     return render(request, "trade.html", t, user, nav="trade", tr=ctx, years=years, domain=domain,
                   countries=_countries(t), trade_domains=trade_data.domain_choices(t, ctx["scheme"]),
                   page={"charts": ctx["charts"]})
+
+
+@router.get("/opportunities", response_class=HTMLResponse)
+def opportunities_page(request: Request) -> Response:
+    """Where to go next: the ranking of markets for a home country and a product type (map, table, frontier)."""
+    t, be = translator(request), backend(request.app.state)
+    user = current_user(request, be)
+    if user is None:
+        return _login_redirect(request)
+    p = _perspective(request)
+    domain = request.query_params.get("domain") or "general"
+    try:
+        with be.lock:
+            ctx = markets_data.opportunities_context(be.store, t, p["home"], domain)
+    except CultradeError as exc:
+        return _error_page(request, t, user, exc, 422)
+    from cultrade.classification import market_domain
+
+    perspective = {"home": ctx["home"], "domain": market_domain(ctx["domain"]).risk_domain}
+    return render(request, "opportunities.html", t, user, nav="opportunities", o=ctx, countries=_countries(t),
+                  products=markets_data.product_options(t),
+                  page={"charts": ctx["charts"], "perspective": perspective,
+                        "topology": "/static/vendor/countries-110m.json", "m49": _m49()})
 
 
 __all__ = ["ASSET_VERSION", "env", "router", "translator"]

@@ -75,7 +75,8 @@ def trade_context(store: Store, t: Translator, iso3: str, year: int | None = Non
             "domain": dl.get(r.domain, r.domain), "exports": t.money(r.exports),
             "imports": t.money(_get(r, "imports")), "balance": t.money(_get(r, "balance")),
             "yoy": t.percent(_get(r, "yoy")), "world_share": t.percent(_get(r, "world_share")),
-            "rca": t.decimal(_get(r, "rca"), 2)})
+            "rca": t.decimal(_get(r, "rca"), 2), "partial": t.money(_get(r, "exports_partial")),
+            "partial_upper": t.money(_get(r, "partial_upper"))})
     s = p.summary
     ser = {t("trade.exports"): [charts.clean(v) for v in s["exports"]]}
     if "imports" in s:
@@ -127,11 +128,27 @@ def trade_context(store: Store, t: Translator, iso3: str, year: int | None = Non
         d = p.digital[p.digital["year"] == p.year]
         if not d.empty:
             digital = t.percent(d["digital_share"].iloc[0])
+    reported = []
+    if p.reported is not None:
+        for r in _rows(p.reported):
+            reported.append({"domain": t.pick(*_product_labels(r.domain)), "year": int(r.period),
+                             "value": f"{t.decimal(r.value, 2)} {r.unit}", "source": r.source,
+                             "audit": t(f"trade.audit_{r.audit}")})
+    exports = pd.to_numeric(p.summary["exports"])
     return {"iso3": p.iso3, "name": t.country(p.iso3), "year": p.year, "source": p.source,
             "source_text": t(f"trade.source_{p.source}"), "scheme": p.scheme, "summary": summary,
-            "total_exports": t.money(float(pd.to_numeric(p.summary["exports"]).sum())),
+            # unknown exports read "no data" (a dash), never $0
+            "total_exports": t.money(float(exports.sum()) if exports.notna().any() else None),
+            "has_partial": "exports_partial" in p.summary.columns, "reported": reported,
             "partners": partners, "concentration": concentration, "groups": groups, "services": services,
             "digital_share": digital, "notes": [_note(t, n) for n in p.notes], "charts": charts_}
+
+
+def _product_labels(domain: str) -> tuple[str, str]:
+    from cultrade.classification import market_domains
+
+    d = market_domains().get(domain)
+    return (d.label_en, d.label_zh) if d else (domain, domain)
 
 
 def _hhi_level(t: Translator, hhi: Any) -> str:

@@ -28,7 +28,7 @@ Domain = Annotated[str, Query(max_length=40, description="general, games, online
                                                          "music, visual_arts, crafts.")]
 Year = Annotated[int | None, Query(ge=1900, le=2100, description="Default: the latest scored year.")]
 Intervals = Annotated[bool, Query(alias="intervals", description="Add Monte Carlo rank intervals (cached after the first call).")]
-RISK_CACHES = ("risk_index", "risk_scores", "risk_intervals", "risk_explain")
+RISK_CACHES = ("risk_index", "risk_scores", "risk_intervals", "risk_explain", "markets_rank")
 
 
 def _num(x: Any) -> float | None:

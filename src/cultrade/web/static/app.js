@@ -38,7 +38,7 @@
       Object.keys(node).forEach(function (k) {
         var v = node[k];
         if (typeof v === "string" && v.indexOf("fmt:") === 0) {
-          node[k] = v === "fmt:map" ? mapTooltip : fmt(v.slice(4));
+          node[k] = v === "fmt:map" ? mapTooltip : v === "fmt:tip" ? itemTooltip : fmt(v.slice(4));
         } else hydrate(v);
       });
     }
@@ -50,6 +50,9 @@
     var score = d.value && d.value[0] !== null ? nf.decimal.format(d.value[0]) : t("js.no_score");
     return "<b>" + escapeHtml(d.label_text || p.name) + "</b><br>" + t("js.score") + ": " + score +
       "<br>" + t("js.band") + ": " + escapeHtml(d.band_text || "–");
+  }
+  function itemTooltip(p) {
+    return escapeHtml((p.data && p.data.tip) || p.name || "");
   }
   function escapeHtml(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -226,7 +229,37 @@
     });
   }
 
-  function start() { initCharts(); initLogin(); initAlerts(); initTradeForm(); }
+  /* Tables with class "sortable": a click on a header sorts by its cells' data-sort values (numbers first). */
+  function initSortable() {
+    Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
+      Array.prototype.forEach.call(table.querySelectorAll("th"), function (th, col) {
+        th.setAttribute("role", "button");
+        th.tabIndex = 0;
+        function sort() {
+          var body = table.tBodies[0];
+          var asc = th.getAttribute("aria-sort") !== "ascending";
+          Array.prototype.forEach.call(table.querySelectorAll("th"), function (h) { h.removeAttribute("aria-sort"); });
+          th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+          var rows = Array.prototype.slice.call(body.rows);
+          function key(r) {
+            var c = r.cells[col]; var v = c ? c.getAttribute("data-sort") : null;
+            if (v === null || v === "") return null;
+            var n = Number(v); return isNaN(n) ? v : n;
+          }
+          rows.sort(function (a, b) {
+            var x = key(a), y = key(b);
+            if (x === null) return 1; if (y === null) return -1;
+            return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+          });
+          rows.forEach(function (r) { body.appendChild(r); });
+        }
+        th.addEventListener("click", sort);
+        th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+      });
+    });
+  }
+
+  function start() { initCharts(); initLogin(); initAlerts(); initTradeForm(); initSortable(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
