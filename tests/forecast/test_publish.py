@@ -28,7 +28,7 @@ from cultrade.forecast.rolling import BacktestReport
 from cultrade.forecast.skill import shipped_models
 from cultrade.settings import get_settings
 from cultrade.sources.snapshot import load_snapshot
-from cultrade.store import Store
+from cultrade.store import Provenance, Store
 from tests.forecast.conftest import snapshot_store
 
 
@@ -44,6 +44,10 @@ def test_only_shipped_targets_are_published(decided: Store, snap_data: ForecastD
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pub, "backtest", None)            # the recorded decision is used: no backtest runs
     shipped = shipped_models(small_report.decision())
+    # forecasts an earlier version stored for a target that does not ship now are withdrawn
+    old = predict(snap_data, 2022, targets=["band_deterioration"], models=["logit"])
+    decided.write_frames("forecast", {FORECAST_TABLE: old}, provenance=Provenance(
+        source="forecast", partition="2022:band_deterioration", origin="computed"))
     assert shipped.get("conflict_onset") == "hgb"        # the small backtest ships conflict onset only
     result = predict_and_store(decided, horizons=(1, 2), data=snap_data)
     table = stored_forecasts(decided)
@@ -54,6 +58,7 @@ def test_only_shipped_targets_are_published(decided: Store, snap_data: ForecastD
     assert set(table["horizon_years"]) == {1, 2}
     assert any("not published" in n and "band_deterioration" in n for n in result.notes)
     assert "shipping decision from the backtest" in result.notes[0]
+    assert any("withdrew 1 earlier" in n for n in result.notes)
     # countries in conflict at the origin are outside the onset risk set: no onset row
     f = features(snap_data, 2023)
     fighting = set(f.loc[(f["year"] == 2023) & (f["conflict"] == 1), "iso3"])

@@ -15,7 +15,8 @@ Table ``forecast_probabilities`` (one row per country, origin year, target, hori
 
 Only **shipped** targets and models are published (:mod:`cultrade.forecast.skill`: those that beat
 the best baseline by 0.05 AUC with positive Brier skill in the backtest of the same data), so the
-alert rules only ever read forecasts that earned it. Countries outside a target's risk set at the
+alert rules only ever read forecasts that earned it (earlier stored partitions of a target that no
+longer ships are emptied). Longer leads use the model shipped at lead 1. Countries outside a target's risk set at the
 origin (already in conflict, already in a currency crisis ...) have no row for it. Each (origin
 year, target) is one partition of the store: a new run replaces it in one transaction.
 
@@ -144,6 +145,9 @@ def predict_and_store(store: Store, year: int | None = None, *, targets: Sequenc
         data, missing, origins=DEFAULT_ORIGINS, horizons=(DECISION_HORIZON,), seed=seed))
     plan, notes = _plan(decision, targets)
     notes.insert(0, note)
+    withdrawn = _withdraw(store, [t for t in TARGETS if t not in plan and (targets is None or t in targets)])
+    if withdrawn:
+        notes.append(f"withdrew {withdrawn} earlier stored forecast partition(s) of targets that no longer ship")
     if origin > data.complete_year:
         notes.append(f"{origin} is after the latest complete data year {data.complete_year} (WGI not out for most "
                      "countries): its features carry earlier values forward")
@@ -159,6 +163,20 @@ def predict_and_store(store: Store, year: int | None = None, *, targets: Sequenc
     coverage = pd.Series(np.where(np.isnan(idx.score[-1]), np.nan, idx.agg.coverage[-1]),
                          index=idx.countries.astype(str))
     return Published(out, decision, coverage, notes)
+
+
+def _withdraw(store: Store, targets: Sequence[str]) -> int:
+    """Empty every stored partition of ``targets`` (so the rules stop reading them); returns how many."""
+    cat = store.catalog()
+    parts = cat[(cat["source"] == SOURCE) & (cat["rows"] > 0)]["partition"].astype(str)
+    stale = [p for p in parts if p.split(":", 1)[-1] in set(targets)]
+    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+        FORECAST_COLUMNS, ("str", "int32", "str", "int32", "float64", "str", "datetime64[ns]"), strict=True)})
+    for part in stale:
+        store.write_frames(SOURCE, {FORECAST_TABLE: empty}, provenance=Provenance(
+            source=SOURCE, partition=part, vintage=part.split(":", 1)[0], licence="derived", publisher="cultrade",
+            origin="computed"))
+    return len(stale)
 
 
 def stored_forecasts(store: Store) -> pd.DataFrame:
