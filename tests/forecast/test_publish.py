@@ -49,13 +49,13 @@ def test_only_shipped_targets_are_published(decided: Store, snap_data: ForecastD
     decided.write_frames("forecast", {FORECAST_TABLE: old}, provenance=Provenance(
         source="forecast", partition="2022:band_deterioration", origin="computed"))
     assert shipped.get("conflict_onset") == "hgb"        # the small backtest ships conflict onset only
-    result = predict_and_store(decided, horizons=(1, 2), data=snap_data)
+    result = predict_and_store(decided, data=snap_data)
     table = stored_forecasts(decided)
     assert list(table.columns) == list(FORECAST_COLUMNS)
     assert len(table) == len(result.rows) > 0 and table["probability"].between(0, 1).all()
     assert set(zip(table["target"], table["model"], strict=True)) == set(shipped.items())
     assert set(table["origin_year"]) == {snap_data.complete_year} == {2023}   # the latest complete year
-    assert set(table["horizon_years"]) == {1, 2}
+    assert set(table["horizon_years"]) == {1}
     assert any("not published" in n and "band_deterioration" in n for n in result.notes)
     assert "shipping decision from the backtest" in result.notes[0]
     assert any("withdrew 1 earlier" in n for n in result.notes)

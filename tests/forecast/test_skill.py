@@ -33,7 +33,9 @@ def test_the_bar_by_hand() -> None:
     assert "AUC gain below 0.05" in d.loc[("b", "logit"), "reason"]
     assert "no Brier skill" in d.loc[("b", "hgb"), "reason"]
     assert d.loc[("a", "hgb"), "reason"].endswith("passes")
-    assert decide(pooled.assign(horizon=2)).empty                   # the decision is taken at lead 1
+    both = decide(pd.concat([pooled, pooled.assign(horizon=2, auc=pooled["auc"] - 0.05,
+                                                   gain=pooled["gain"] - 0.05)]))
+    assert shipped_models(both, 1) == {"a": "hgb"} and shipped_models(both, 2) == {}   # each lead on its own
 
 
 def test_decision_is_stored_and_retaken_when_inputs_change(small_report: BacktestReport) -> None:
@@ -44,18 +46,18 @@ def test_decision_is_stored_and_retaken_when_inputs_change(small_report: Backtes
         assert store.catalog_entry("forecast_skill", "CHN:general") is not None
         runs: list[tuple[str, ...]] = []
 
-        def run(targets: tuple[str, ...]) -> BacktestReport:
+        def run(targets: tuple[str, ...], horizons: tuple[int, ...]) -> BacktestReport:
             runs.append(targets)
             return small_report
 
-        decision, note = current_decision(store, "CHN", "general", small_report.targets, run)
+        decision, note = current_decision(store, "CHN", "general", small_report.targets, (1,), run)
         assert runs == [] and "decision from the backtest" in note and len(decision) == len(first)
         before = input_signature(store)
         store.write_frames("wdi", {"obs_wdi": pd.DataFrame({"iso3": ["NOR"], "year": [2030], "indicator": ["x"],
                                                             "value": [1.0]})},
                            provenance=Provenance(source="wdi", partition="x-test"))
         assert input_signature(store) != before                   # new observations: a new signature
-        decision, note = current_decision(store, "CHN", "general", small_report.targets, run)
+        decision, note = current_decision(store, "CHN", "general", small_report.targets, (1,), run)
         assert runs == [small_report.targets] and "input data changed" in note
         assert (decision["signature"] == input_signature(store)).all()
         assert stored_decision(store, "USA").empty                # one decision per home and domain
@@ -67,5 +69,21 @@ def test_a_partial_backtest_cannot_decide(small_report: BacktestReport) -> None:
     assert "persistence" in (why_undecided(partial) or "")
     with snapshot_store() as store, pytest.raises(ConfigError, match="cannot record"):
         record_decision(store, partial)
-    assert "lead 1" in (why_undecided(BacktestReport(("conflict_onset",), (2,), small_report.models,
-                                                     small_report.predictions, small_report.folds)) or "")
+    assert why_undecided(small_report) is None
+
+
+def test_a_missing_lead_is_backtested_before_it_is_published(small_report: BacktestReport) -> None:
+    with snapshot_store() as store:
+        record_decision(store, small_report)                      # lead 1 only
+        asked: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+
+        def run(targets: tuple[str, ...], horizons: tuple[int, ...]) -> BacktestReport:
+            asked.append((targets, horizons))
+            lead2 = small_report.predictions.assign(horizon=2)
+            return BacktestReport(targets, horizons, small_report.models,
+                                  lead2[lead2["target"].isin(targets)], small_report.folds)
+
+        decision, note = current_decision(store, "CHN", "general", ("conflict_onset",), (1, 2), run)
+        assert asked == [(("conflict_onset",), (2,))] and "conflict_onset at lead 2" in note
+        assert set(zip(decision["target"], decision["horizon"], strict=True)) >= {("conflict_onset", 1),
+                                                                                  ("conflict_onset", 2)}

@@ -36,9 +36,9 @@ from cultrade.errors import ConfigError
 from cultrade.risk.events import EventData, load_event_data
 from cultrade.risk.framework import Framework, load_framework
 from cultrade.risk.index import RiskIndex
-from cultrade.risk.panel import FORECAST, MISSING, Panel, build_panel
+from cultrade.risk.panel import FORECAST, MISSING, Panel, _series, build_panel, cube
 from cultrade.risk.validate import WGI_CODES, baselines
-from cultrade.store import INDICATOR_VIEW, Store
+from cultrade.store import Store
 
 # name -> (source, indicator, year_offset); FSI and Freedom House editions describe the previous year.
 RAW_SERIES: dict[str, tuple[str, str, int]] = {
@@ -112,28 +112,6 @@ class ForecastData:
         return idx
 
 
-def _query(store: Store, keys: list[tuple[str, str]]) -> pd.DataFrame:
-    frame = pd.DataFrame(keys, columns=["source", "indicator"])
-    store.con.register("_fc_keys", frame)
-    try:
-        return store.con.execute(
-            f"SELECT v.source, v.indicator, v.iso3, v.year, v.value FROM {INDICATOR_VIEW} v "
-            "JOIN _fc_keys k USING (source, indicator) WHERE v.value IS NOT NULL").df()
-    finally:
-        store.con.unregister("_fc_keys")
-
-
-def _dense(df: pd.DataFrame, years: np.ndarray, countries: np.ndarray, offset: int = 0) -> np.ndarray:
-    out = np.full((len(years), len(countries)), np.nan)
-    if df.empty:
-        return out
-    yi = pd.Index(years).get_indexer(pd.Index(df["year"].to_numpy() + offset))
-    ci = pd.Index(countries).get_indexer(pd.Index(df["iso3"].to_numpy()))
-    ok = (yi >= 0) & (ci >= 0)
-    out[yi[ok], ci[ok]] = df["value"].to_numpy(dtype=float)[ok]
-    return out
-
-
 def _neighbours(store: Store, countries: np.ndarray) -> np.ndarray:
     adj = np.zeros((len(countries), len(countries)), dtype=bool)
     if not store.has_table("geodist_pairs"):
@@ -169,7 +147,7 @@ def load_data(store: Store, home: str = "CHN", domain: str = "general",
     keep = panel.countries != home.upper()  # the home economy is never a target
     countries = panel.countries[keep]
     keys = sorted({(s, c) for s, c, _ in RAW_SERIES.values()} | set(CONFLICT_SERIES.values()))
-    data = _query(store, keys)
+    data = _series(store, set(keys))
     groups = {(str(k[0]), str(k[1])): g for k, g in data.groupby(["source", "indicator"])}
     ucdp = data[data["source"] == "ucdp"]
     ucdp_first = int(ucdp["year"].min()) if not ucdp.empty else None
@@ -178,20 +156,20 @@ def load_data(store: Store, home: str = "CHN", domain: str = "general",
     last = max(ucdp_last or 0, int(panel.years[-1]))
     years = np.arange(first, last + 1)
     empty = pd.DataFrame(columns=["iso3", "year", "value"])
-    raw = {name: _dense(groups.get((s, c), empty), years, countries, off) for name, (s, c, off) in RAW_SERIES.items()}
+    raw = {name: cube(groups.get((s, c), empty), years, countries, off) for name, (s, c, off) in RAW_SERIES.items()}
     conf = {}
     inside = np.zeros(len(years), dtype=bool)
     if ucdp_first is not None and ucdp_last is not None:
         inside = (years >= ucdp_first) & (years <= ucdp_last)
     for name, key in CONFLICT_SERIES.items():
-        dense = _dense(groups.get(key, empty), years, countries)
+        dense = cube(groups.get(key, empty), years, countries)
         conf[name] = np.where(inside[:, None], np.nan_to_num(dense, nan=0.0), np.nan)
     every = load_event_data(store, years.tolist(), panel.countries.astype(str).tolist())  # USA for the PPP pegs
     events = replace(every, countries=countries, conflict=every.conflict[:, keep],
                      depreciation=every.depreciation[:, keep], inflation=every.inflation[:, keep],
                      growth=every.growth[:, keep])
     base = baselines(store)[["iso3", "year", "baseline_wgi"]].rename(columns={"baseline_wgi": "value"})
-    wgi_average = _dense(base.dropna(), years, countries)
+    wgi_average = cube(base.dropna(), years, countries)
     wgi_all = np.stack([raw[f"wgi_{c}"] for c in WGI_CODES])
     panel_years = (years >= panel.years[0]) & (years <= panel.years[-1])
     counts = (~np.isnan(wgi_all)).all(axis=0).sum(axis=1)[panel_years]

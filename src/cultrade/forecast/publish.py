@@ -13,10 +13,10 @@ Table ``forecast_probabilities`` (one row per country, origin year, target, hori
 ``created_at``            UTC time of the run
 ========================  =====================================================================
 
-Only **shipped** targets and models are published (:mod:`cultrade.forecast.skill`: those that beat
-the best baseline by 0.05 AUC with positive Brier skill in the backtest of the same data), so the
-alert rules only ever read forecasts that earned it (earlier stored partitions of a target that no
-longer ships are emptied). Longer leads use the model shipped at lead 1. Countries outside a target's risk set at the
+Only **shipped** targets, leads and models are published (:mod:`cultrade.forecast.skill`: those
+that beat the best baseline by 0.05 AUC with positive Brier skill in the backtest of the same data,
+at that lead), so the alert rules only ever read forecasts that earned it (earlier stored partitions
+of a target that no longer ships are emptied). Countries outside a target's risk set at the
 origin (already in conflict, already in a currency crisis ...) have no row for it. Each (origin
 year, target) is one partition of the store: a new run replaces it in one transaction.
 
@@ -29,7 +29,7 @@ at the origin is below :data:`LOW_COVERAGE` (their forecasts rest on too little 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -40,9 +40,9 @@ from cultrade.errors import ConfigError
 from cultrade.forecast.data import ForecastData, load_data
 from cultrade.forecast.design import feature_columns, features
 from cultrade.forecast.models import baseline_feature, fit_predict
-from cultrade.forecast.options import DECISION_HORIZON, FORECAST_TABLE, TARGETS, check, check_horizon, check_many
+from cultrade.forecast.options import DECISION_HORIZON, FORECAST_TABLE, TARGETS, check_horizon, check_many
 from cultrade.forecast.rolling import DEFAULT_ORIGINS, backtest
-from cultrade.forecast.skill import current_decision
+from cultrade.forecast.skill import current_decision, shipped_models
 from cultrade.forecast.targets import labels, risk_set
 from cultrade.store import Provenance, Store
 
@@ -75,37 +75,44 @@ class Published:
         return kept.reset_index(drop=True), dropped
 
 
-def predict(data: ForecastData, year: int | None = None, *, targets: Sequence[str] | Mapping[str, str] = TARGETS,
-            horizons: Sequence[int] = (1,), models: Sequence[str] = ("logit", "hgb"), seed: int = 0) -> pd.DataFrame:
-    """Train on every label known by ``year`` (default: the latest complete data year) and forecast from it.
+Job = tuple[str, int, str]   # target, horizon, model
 
-    ``targets`` is a list (each forecast with every model in ``models``) or a mapping target -> model.
-    Nothing here checks the backtest: :func:`predict_and_store` publishes shipped models only.
+
+def predict(data: ForecastData, year: int | None = None, *, targets: Sequence[str] = TARGETS,
+            horizons: Sequence[int] = (1,), models: Sequence[str] = ("logit", "hgb"), seed: int = 0) -> pd.DataFrame:
+    """Train on every label known by ``year`` (default: the latest complete data year) and forecast from it,
+    for every target x horizon x model asked for.
+
+    Nothing here checks the backtest (for research); :func:`predict_and_store` publishes shipped models only.
     """
+    jobs = [(t, h, m) for t in check_many("target", targets) for h in dict.fromkeys(check_horizon(x) for x in horizons)
+            for m in check_many("model", models)]
+    return _forecast(data, _origin(data, year), jobs, seed)
+
+
+def _origin(data: ForecastData, year: int | None) -> int:
     origin = data.complete_year if year is None else int(year)
     if not data.first_year + 2 <= origin <= data.last_year:
         raise ConfigError(f"no data to forecast from {origin}",
                           hint=f"pick a year between {data.first_year + 2} and {data.last_year}")
-    plan = ({check("target", t): (check("model", m),) for t, m in targets.items()} if isinstance(targets, Mapping)
-            else {t: check_many("model", models) for t in check_many("target", targets)})
-    hs = tuple(dict.fromkeys(check_horizon(h) for h in horizons))
+    return origin
+
+
+def _forecast(data: ForecastData, origin: int, jobs: Sequence[Job], seed: int) -> pd.DataFrame:
     feats = features(data, origin)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     frames = []
-    for target, ms in plan.items():
+    for target, h, m in jobs:
         at_risk = set(data.countries[risk_set(data, target, origin)].astype(str))
         test = feats[(feats["year"] == origin) & feats["iso3"].isin(at_risk)]
-        for h in hs:
-            train = feats.merge(labels(data, target, h, as_of=origin), on=["iso3", "year"])  # type: ignore[arg-type]
-            if test.empty or train["y"].nunique() < 2:
-                continue
-            cols = feature_columns(train)
-            for m in ms:
-                p = fit_predict(m, train[cols], train["y"].to_numpy(), test[cols],  # type: ignore[arg-type]
-                                feature=baseline_feature(m, target), seed=seed)
-                frames.append(pd.DataFrame({"iso3": test["iso3"].to_numpy(), "origin_year": origin,
-                                            "target": target, "horizon_years": h, "probability": p,
-                                            "model": m, "created_at": now}))
+        train = feats.merge(labels(data, target, h, as_of=origin), on=["iso3", "year"])  # type: ignore[arg-type]
+        if test.empty or train["y"].nunique() < 2:
+            continue
+        cols = feature_columns(train)
+        p = fit_predict(m, train[cols], train["y"].to_numpy(), test[cols],  # type: ignore[arg-type]
+                        feature=baseline_feature(m, target), seed=seed)
+        frames.append(pd.DataFrame({"iso3": test["iso3"].to_numpy(), "origin_year": origin, "target": target,
+                                    "horizon_years": h, "probability": p, "model": m, "created_at": now}))
     if not frames:
         raise ConfigError(f"nothing to forecast from {origin}", hint="check that WGI and UCDP are loaded")
     out = pd.concat(frames, ignore_index=True)
@@ -114,47 +121,54 @@ def predict(data: ForecastData, year: int | None = None, *, targets: Sequence[st
     return out[list(FORECAST_COLUMNS)]
 
 
-def _plan(decision: pd.DataFrame, targets: Sequence[str] | None) -> tuple[dict[str, str], list[str]]:
-    """target -> shipped model for the requested targets (every shipped one by default), and notes."""
-    shipped = decision[decision["shipped"].astype(bool)]
-    chosen = dict(zip(shipped["target"].astype(str), shipped["model"].astype(str), strict=True))
-    wanted = TARGETS if targets is None else check_many("target", targets)
-    refused = [t for t in wanted if t not in chosen]
-    if targets is not None and refused:
+def _plan(decision: pd.DataFrame, targets: Sequence[str], horizons: Sequence[int], explicit: bool
+          ) -> tuple[list[Job], list[str]]:
+    """The shipped (target, horizon, model) jobs among those asked for, and notes on the others."""
+    jobs, refused = [], []
+    for t in targets:
+        for h in horizons:
+            model = shipped_models(decision, h).get(t)
+            if model is None:
+                refused.append(f"{t} at lead {h}")
+            else:
+                jobs.append((t, h, model))
+    if explicit and refused:
         raise ConfigError(f"{', '.join(refused)}: no model passed the backtest, so it is not published",
                           hint="see `cultrade forecast backtest` (a published model must beat the best baseline "
-                               "by 0.05 AUC at lead 1 with positive Brier skill); the library's predict() "
-                               "still computes it for research")
-    notes = [f"{t}: not published, no model beats its baselines" for t in refused]
-    return {t: chosen[t] for t in wanted if t in chosen}, notes
+                               "by 0.05 AUC with positive Brier skill); the library's predict() still computes it "
+                               "for research")
+    return jobs, [f"{r}: not published, no model beats its baselines" for r in refused]
 
 
 def predict_and_store(store: Store, year: int | None = None, *, targets: Sequence[str] | None = None,
-                      horizons: Sequence[int] = (1,), seed: int = 0, home: str = "CHN", domain: str = "general",
-                      data: ForecastData | None = None) -> Published:
+                      horizons: Sequence[int] = (DECISION_HORIZON,), seed: int = 0, home: str = "CHN",
+                      domain: str = "general", data: ForecastData | None = None) -> Published:
     """Forecast the shipped targets from ``year`` and write them to ``forecast_probabilities``.
 
     The shipping decision is the one recorded by the last backtest of the same inputs; when there
-    is none (or the inputs changed), the lead-1 backtest runs first (:func:`~.skill.current_decision`).
-    ``data`` (from :func:`~cultrade.forecast.data.load_data`) saves re-reading the store.
+    is none for a target and lead (or the inputs changed), that backtest runs first
+    (:func:`~.skill.current_decision`). A target named in ``targets`` that does not ship is refused;
+    by default every shipped target is published. ``data`` (from :func:`~.data.load_data`) saves
+    re-reading the store.
     """
     data = data or load_data(store, home, domain)
-    origin = data.complete_year if year is None else int(year)
+    origin = _origin(data, year)
     wanted = TARGETS if targets is None else check_many("target", targets)
-    decision, note = current_decision(store, data.home, data.domain, wanted, lambda missing: backtest(
-        data, missing, origins=DEFAULT_ORIGINS, horizons=(DECISION_HORIZON,), seed=seed))
-    plan, notes = _plan(decision, targets)
+    hs = tuple(dict.fromkeys(check_horizon(h) for h in horizons))
+    decision, note = current_decision(store, data.home, data.domain, wanted, hs, lambda ts, leads: backtest(
+        data, ts, origins=DEFAULT_ORIGINS, horizons=leads, seed=seed))
+    jobs, notes = _plan(decision, wanted, hs, explicit=targets is not None)
     notes.insert(0, note)
-    withdrawn = _withdraw(store, [t for t in TARGETS if t not in plan and (targets is None or t in targets)])
+    withdrawn = _withdraw(store, [t for t in wanted if t not in {j[0] for j in jobs}])
     if withdrawn:
         notes.append(f"withdrew {withdrawn} earlier stored forecast partition(s) of targets that no longer ship")
     if origin > data.complete_year:
         notes.append(f"{origin} is after the latest complete data year {data.complete_year} (WGI not out for most "
                      "countries): its features carry earlier values forward")
-    if not plan:
+    if not jobs:
         return Published(pd.DataFrame(columns=list(FORECAST_COLUMNS)), decision, pd.Series(dtype=float),
                          [*notes, "no target passed the backtest: nothing was published"])
-    out = predict(data, origin, targets=plan, horizons=horizons, seed=seed)
+    out = _forecast(data, origin, jobs, seed)
     for (o, target), part in out.groupby(["origin_year", "target"], sort=True):
         store.write_frames(SOURCE, {FORECAST_TABLE: part.reset_index(drop=True)}, provenance=Provenance(
             source=SOURCE, partition=f"{o}:{target}", vintage=str(o), licence="derived",

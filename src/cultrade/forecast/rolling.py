@@ -202,7 +202,7 @@ def backtest(source: Store | ForecastData, targets: str | Sequence[str] = TARGET
         raise ConfigError("no origin year given", hint="e.g. origins=range(2008, 2024)")
     start = time.perf_counter()
     data = source if isinstance(source, ForecastData) else load_data(source, home, domain)
-    preds, folds, notes = [], [], []
+    preds, folds, notes, skipped = [], [], [], []
     used: dict[str, None] = {}
     for o in years:
         if o < data.first_year + 2 or o > data.complete_year:
@@ -214,10 +214,8 @@ def backtest(source: Store | ForecastData, targets: str | Sequence[str] = TARGET
             for h in hs:
                 train, test = split(data, target, h, o, feats=feats)
                 if test.empty or train["y"].nunique() < 2:
-                    notes.append(f"{target}: origin {o}, horizon {h} skipped: "
-                                 + ("no labelled test row (label year "
-                                    f"{o + label_lag(target, h)} beyond the data)" if test.empty
-                                    else "a single class in training"))
+                    skipped.append((target, h, o, "no labelled test row: the label year is beyond the data"
+                                    if test.empty else "a single class in training"))
                     continue
                 cols = feature_columns(train)
                 used.update(dict.fromkeys(cols))
@@ -233,6 +231,9 @@ def backtest(source: Store | ForecastData, targets: str | Sequence[str] = TARGET
                     preds.append(pd.DataFrame({"target": target, "origin": o, "horizon": h, "target_year": o + h,
                                                "iso3": test["iso3"].to_numpy(), "y": test["y"].to_numpy(dtype=int),
                                                "model": m, "p": p}))
+    for key, g in pd.DataFrame(skipped, columns=["t", "h", "o", "why"]).groupby(["t", "h", "why"], sort=False):
+        what = cast(tuple[str, int, str], key)
+        notes.append(f"{what[0]} at lead {what[1]}: origin(s) {', '.join(map(str, g['o']))} skipped ({what[2]})")
     if not preds:
         raise ConfigError(f"no origin in {years[0]}-{years[-1]} could be backtested for {', '.join(ts)}",
                           hint=f"pick origins between {data.first_year + 2} and the last labelled year")

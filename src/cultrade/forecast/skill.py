@@ -1,16 +1,18 @@
 """Which forecasts ship: the bar of issue 10 applied to a backtest, and recorded in the store.
 
-A learned model (``logit``, ``hgb``) **passes** for a target when, at lead
-:data:`~cultrade.forecast.options.DECISION_HORIZON` (1 year), pooled over the backtest's origins,
+A learned model (``logit``, ``hgb``) **passes** for a target at a lead when, pooled over the
+backtest's origins,
 
 * its AUC is at least :data:`~cultrade.forecast.options.MIN_AUC_GAIN` (0.05) above the AUC of the
   **best** baseline (persistence, climatology, distance to the next cut, score rank, WGI average),
   measured on the same test rows, and
 * its Brier skill against climatology is above 0.
 
-The **shipped** model of a target is its passing model with the highest AUC. A target with no
-passing model is not shipped: ``forecast predict`` does not publish it by default, so the alert
-rules never see it. Nothing here is a hand-made list: the decision is recomputed by every backtest
+The issue sets this bar at lead 1 (:data:`~cultrade.forecast.options.DECISION_HORIZON`), the
+default of ``forecast predict``; longer leads must clear the same bar in their own backtest to be
+published. The **shipped** model of a target and lead is its passing model with the highest AUC.
+A target with no passing model is not shipped: ``forecast predict`` does not publish it, so the
+alert rules never see it. Nothing here is a hand-made list: the decision is recomputed by every backtest
 (:meth:`BacktestReport.decision`), stored with :func:`record_decision` in ``forecast_skill`` (one
 partition per home and domain) together with a signature of the input data, and
 :func:`current_decision` re-runs the backtest when the inputs have changed since.
@@ -56,14 +58,14 @@ def _reason(r: pd.Series) -> str:
     return f"{fig}: " + ("passes" if not why else "fails (" + "; ".join(why) + ")")
 
 
-def decide(pooled: pd.DataFrame, horizon: int = DECISION_HORIZON) -> pd.DataFrame:
-    """Per target and learned model at ``horizon``: the figures, ``passes``, ``shipped`` and the reason."""
-    rows = pooled[(pooled["horizon"] == horizon) & pooled["model"].isin(LEARNED)].copy()
+def decide(pooled: pd.DataFrame) -> pd.DataFrame:
+    """Per target, lead and learned model: the figures, ``passes``, ``shipped`` and the reason."""
+    rows = pooled[pooled["model"].isin(LEARNED)].reset_index(drop=True)
     if rows.empty:
         return pd.DataFrame(columns=list(DECISION_COLUMNS))
     rows["passes"] = (rows["gain"] >= MIN_AUC_GAIN) & (rows["bss"] > MIN_BSS)
     rows["reason"] = [_reason(r) for _, r in rows.iterrows()]
-    best = rows[rows["passes"]].sort_values(["auc", "bss"], ascending=False).groupby("target").head(1)
+    best = rows[rows["passes"]].sort_values(["auc", "bss"], ascending=False).groupby(["target", "horizon"]).head(1)
     rows["shipped"] = rows.index.isin(best.index)
     for col in DECISION_COLUMNS:
         if col not in rows.columns:
@@ -71,9 +73,9 @@ def decide(pooled: pd.DataFrame, horizon: int = DECISION_HORIZON) -> pd.DataFram
     return rows[list(DECISION_COLUMNS)].reset_index(drop=True)
 
 
-def shipped_models(decision: pd.DataFrame) -> dict[str, str]:
-    """target -> its shipped model (targets with no passing model are absent)."""
-    ok = decision[decision["shipped"].astype(bool)]
+def shipped_models(decision: pd.DataFrame, horizon: int = DECISION_HORIZON) -> dict[str, str]:
+    """target -> its shipped model at ``horizon`` (targets with no passing model are absent)."""
+    ok = decision[decision["shipped"].astype(bool) & (decision["horizon"] == horizon)]
     return dict(zip(ok["target"].astype(str), ok["model"].astype(str), strict=True))
 
 
@@ -94,10 +96,8 @@ def _partition(home: str, domain: str) -> str:
 
 
 def why_undecided(report: Any) -> str | None:
-    """None when ``report`` can decide what ships (lead 1, every baseline, a learned model), else the reason."""
+    """None when ``report`` can decide what ships (every baseline and a learned model), else the reason."""
     missing = [b for b in BASELINES if b not in report.models]
-    if DECISION_HORIZON not in report.horizons:
-        return f"the backtest has no lead {DECISION_HORIZON}"
     if missing:
         return f"the backtest leaves out the baseline(s) {', '.join(missing)}"
     if not any(m in report.models for m in LEARNED):
@@ -108,12 +108,13 @@ def why_undecided(report: Any) -> str | None:
 def record_decision(store: Store, report: Any) -> pd.DataFrame:
     """Store ``report.decision()`` (a :class:`~cultrade.forecast.rolling.BacktestReport`) in ``forecast_skill``.
 
-    The targets of ``report`` replace their rows of the stored decision; other targets keep theirs.
+    The (target, lead) pairs of ``report`` replace their rows of the stored decision; others keep theirs
+    while the input data are unchanged.
     """
     reason = why_undecided(report)
     if reason is not None:
         raise ConfigError(f"cannot record a shipping decision: {reason}",
-                          hint="run the backtest with every baseline and lead 1 (the defaults)")
+                          hint="run the backtest with every baseline (the default)")
     decision = report.decision()
     origins = report.origins
     frame = decision.assign(home=report.home, domain=report.domain,
@@ -123,7 +124,9 @@ def record_decision(store: Store, report: Any) -> pd.DataFrame:
     frame["passes"] = frame["passes"].astype(bool)
     frame["shipped"] = frame["shipped"].astype(bool)
     kept = stored_decision(store, report.home, report.domain)
-    kept = kept[~kept["target"].isin(report.targets) & (kept["signature"] == input_signature(store))]
+    done = pd.MultiIndex.from_frame(frame[["target", "horizon"]])
+    kept = kept[~pd.MultiIndex.from_frame(kept[["target", "horizon"]]).isin(done)
+                & (kept["signature"] == input_signature(store))]
     frame = pd.concat([kept, frame], ignore_index=True) if not kept.empty else frame
     store.write_frames(SOURCE, {SKILL_TABLE: frame}, provenance=Provenance(
         source=SOURCE, partition=_partition(report.home, report.domain), vintage=str(report.complete_year),
@@ -139,25 +142,29 @@ def stored_decision(store: Store, home: str = "CHN", domain: str = "general") ->
     return frame[(frame["home"] == home.upper()) & (frame["domain"] == domain)].reset_index(drop=True)
 
 
-def current_decision(store: Store, home: str, domain: str, targets: Sequence[str],
-                     run: Callable[[tuple[str, ...]], Any]) -> tuple[pd.DataFrame, str]:
-    """(decision, note): the stored decision for ``targets`` if the inputs are unchanged since it was taken;
-    otherwise ``run(targets to backtest)`` (a :class:`~cultrade.forecast.rolling.BacktestReport`) is
-    recorded first.
+def current_decision(store: Store, home: str, domain: str, targets: Sequence[str], horizons: Sequence[int],
+                     run: Callable[[tuple[str, ...], tuple[int, ...]], Any]) -> tuple[pd.DataFrame, str]:
+    """(decision, note): the stored decision for every ``targets`` x ``horizons`` if the inputs are unchanged
+    since it was taken; otherwise ``run(targets, horizons)`` (a
+    :class:`~cultrade.forecast.rolling.BacktestReport`) for the missing ones is recorded first.
     """
     signature = input_signature(store)
     stored = stored_decision(store, home, domain)
     fresh = stored[stored["signature"] == signature]
-    missing = tuple(t for t in targets if t not in set(fresh["target"]))
+    have = set(zip(fresh["target"], fresh["horizon"].astype(int), strict=True))
+    missing = [(t, int(h)) for t in targets for h in horizons if (t, int(h)) not in have]
     if not missing:
         when = pd.Timestamp(fresh["created_at"].max()).strftime("%Y-%m-%d %H:%M")
         return fresh, f"shipping decision from the backtest of {when} UTC (origins {fresh['origins'].iloc[0]})"
     why = ("no backtest is recorded" if stored.empty else "the input data changed since the last backtest"
-           if fresh.empty else f"no backtest is recorded for {', '.join(missing)}")
-    report = run(missing)
+           if fresh.empty else "no backtest is recorded for " + ", ".join(f"{t} at lead {h}" for t, h in missing))
+    todo_t = tuple(dict.fromkeys(t for t, _ in missing))
+    todo_h = tuple(sorted({h for _, h in missing}))
+    report = run(todo_t, todo_h)
     frame = record_decision(store, report)
-    return frame, (f"{why} for {home.upper()}/{domain}: ran the lead-1 backtest of {', '.join(missing)} now "
-                   f"({report.elapsed:.0f} s, origins {report.origins[0]}-{report.origins[-1]})")
+    return frame, (f"{why} for {home.upper()}/{domain}: ran the backtest of {', '.join(todo_t)} at lead(s) "
+                   f"{', '.join(map(str, todo_h))} now ({report.elapsed:.0f} s, origins "
+                   f"{report.origins[0]}-{report.origins[-1]})")
 
 
 __all__ = ["DECISION_COLUMNS", "SOURCE", "current_decision", "decide", "input_signature", "record_decision",
