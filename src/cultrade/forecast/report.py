@@ -33,8 +33,9 @@ LEAKAGE = """\
   panel years <= t (`ForecastData.index_as_of(t)`): later years are dropped before carrying,
   winsorising, normalising and calibrating the band cut points, so later data cannot move row t.
   Raw series are carried forward only (at most one or two years), never backward. A test alters
-  every source after t (WGI, WDI, OWID, SIPRI, UCDP) and checks that the features and the training
-  labels at t stay identical, and that the alteration does bite one year later.
+  every source after t (WGI, WDI, OWID, SIPRI, UCDP, the H.10 exchange rates) and checks that the
+  features and the training labels of every target at t stay identical, and that the alteration
+  does bite one year later.
 * **Training labels are known at the origin.** At origin o a training row (t, label) is used only
   when the last data year its label needs is <= o (t + h for the events, t + h + 1 for the
   sustained score rise). `split()` raises an error otherwise, and a test checks that the backtest
@@ -52,7 +53,7 @@ LEAKAGE = """\
 * **Publication lags.** The convention is the *data year*: row t uses every value describing year
   t. WGI for year t appears around September of t + 1, UCDP/PRIO around June of t + 1, WDI through
   t + 1. A lead-1 forecast in data-year terms can therefore only be issued late in the target year;
-  **lead 2 is the release-realistic "next year" forecast**, and its figures are reported above.
+  **lead 2 is the release-realistic "next year" forecast** (section 4 when the backtest runs it).
 * **Not handled: data revisions.** The store holds today's vintage of past data. WGI re-estimates
   its whole series with each update, and WDI and the IMF revise history; real-time vintages are
   not available, so the backtest is somewhat optimistic. The same applies to UCDP's recoding of
