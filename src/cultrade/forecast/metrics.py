@@ -109,7 +109,7 @@ def calibration(y: Any, p: Any) -> tuple[float, float]:
     intercept = float(brentq(lambda a: float(expit(a + lp).sum() - ya.sum()), -40.0, 40.0, xtol=1e-10))
     if np.ptp(lp) < 1e-9:
         return float("nan"), intercept
-    fit = LogisticRegression(C=1e8, max_iter=1000).fit(lp[:, None], ya.astype(int))
+    fit = LogisticRegression(C=1e8, solver="newton-cholesky", max_iter=100).fit(lp[:, None], ya.astype(int))
     return float(fit.coef_[0, 0]), intercept
 
 

@@ -105,7 +105,7 @@ class BacktestReport:
             return
         best = max(base, key=lambda r: -np.inf if np.isnan(r["auc"]) else r["auc"])
         base_draws = [draws[str(r["model"])] for r in base if str(r["model"]) in draws]
-        best_draw = np.nanmax(np.vstack(base_draws), axis=0) if base_draws else None
+        best_draw = np.fmax.reduce(np.vstack(base_draws), axis=0) if base_draws else None
         for r in mine:
             r["best_baseline"], r["best_baseline_auc"] = best["model"], best["auc"]
             r["gain"] = r["auc"] - best["auc"]
