@@ -24,6 +24,7 @@ from cultrade.forecast import (
 )
 from cultrade.forecast import publish as pub
 from cultrade.forecast.design import features
+from cultrade.forecast.options import LOW_COVERAGE
 from cultrade.forecast.rolling import BacktestReport
 from cultrade.forecast.skill import shipped_models
 from cultrade.settings import get_settings
@@ -76,13 +77,13 @@ def test_top_list_leaves_low_coverage_out(decided: Store, snap_data: ForecastDat
     result = predict_and_store(decided, 2023, data=snap_data)
     assert result.coverage.notna().sum() > 150
     top, left_out = result.top("conflict_onset", 1, n=40)
-    assert len(top) == 40 and (top["coverage"] >= pub.LOW_COVERAGE).all()
+    assert len(top) == 40 and (top["coverage"] >= LOW_COVERAGE).all()
     assert top["probability"].is_monotonic_decreasing
     onset = result.rows[result.rows["target"] == "conflict_onset"].set_index("iso3")["probability"]
     for iso3 in left_out:                                     # each would have ranked within the list
-        assert result.coverage.get(iso3, 0.0) < pub.LOW_COVERAGE or pd.isna(result.coverage.get(iso3))
+        assert result.coverage.get(iso3, 0.0) < LOW_COVERAGE or pd.isna(result.coverage.get(iso3))
         assert onset[iso3] >= top["probability"].min()
-    low = result.coverage[result.coverage < pub.LOW_COVERAGE].index
+    low = result.coverage[result.coverage < LOW_COVERAGE].index
     assert not set(top["iso3"]) & set(low)
 
 

@@ -84,7 +84,7 @@ def predict_cmd(
 ) -> None:
     """Forecast the shipped targets from ``--year``, store them in forecast_probabilities and show the highest."""
     from cultrade.forecast import predict_and_store
-    from cultrade.forecast.publish import LOW_COVERAGE
+    from cultrade.forecast.options import LOW_COVERAGE
     from cultrade.risk.index import country_name
 
     with open_store() as store:

@@ -42,6 +42,7 @@ MIN_BSS = 0.0            # Brier skill against climatology must be above this
 DECISION_HORIZON = 1
 SCORE_RISE = 1.0         # points on the 0-10 scale, for ``score_rise``
 BOOTSTRAP = 200          # resampled origin sets behind each 90% interval
+LOW_COVERAGE = 0.85      # share of the index's weight with data below which a country leaves the top lists
 
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "target": TARGETS,
@@ -83,6 +84,7 @@ __all__ = [
     "FORECAST_TABLE",
     "HORIZONS",
     "LEARNED",
+    "LOW_COVERAGE",
     "MIN_AUC_GAIN",
     "MIN_BSS",
     "MODELS",

@@ -21,7 +21,11 @@ origin (already in conflict, already in a currency crisis ...) have no row for i
 year, target) is one partition of the store: a new run replaces it in one transaction.
 
 :meth:`Published.top` gives the top list of a target, leaving out countries whose index coverage
-at the origin is below :data:`LOW_COVERAGE` (their forecasts rest on too little data), and says so.
+at the origin is below :data:`~cultrade.forecast.options.LOW_COVERAGE` (85% of the index's weight
+with data: their forecasts rest on too little data), and names them. The index's ``left_out`` flag
+is not used for this: the dimension it most often leaves out is the home perspective's cultural
+distance (no Hofstede or language data for many African and island states), which says nothing
+about the data behind an event forecast.
 
 >>> FORECAST_COLUMNS
 ('iso3', 'origin_year', 'target', 'horizon_years', 'probability', 'model', 'created_at')
@@ -40,7 +44,14 @@ from cultrade.errors import ConfigError
 from cultrade.forecast.data import ForecastData, load_data
 from cultrade.forecast.design import feature_columns, features
 from cultrade.forecast.models import baseline_feature, fit_predict
-from cultrade.forecast.options import DECISION_HORIZON, FORECAST_TABLE, TARGETS, check_horizon, check_many
+from cultrade.forecast.options import (
+    DECISION_HORIZON,
+    FORECAST_TABLE,
+    LOW_COVERAGE,
+    TARGETS,
+    check_horizon,
+    check_many,
+)
 from cultrade.forecast.rolling import DEFAULT_ORIGINS, backtest
 from cultrade.forecast.skill import current_decision, shipped_models
 from cultrade.forecast.targets import labels, risk_set
@@ -48,7 +59,6 @@ from cultrade.store import Provenance, Store
 
 FORECAST_COLUMNS = ("iso3", "origin_year", "target", "horizon_years", "probability", "model", "created_at")
 SOURCE = "forecast"
-LOW_COVERAGE = 0.85  # share of the index's weight with data, below which a country is left out of top lists
 
 
 @dataclass

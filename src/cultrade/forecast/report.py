@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cultrade.forecast.data import COMPLETE_SHARE
 from cultrade.forecast.models import BASELINE_TEXT, HGB_PARAMS, LOGIT_C
-from cultrade.forecast.options import BOOTSTRAP, DECISION_HORIZON, LEARNED, MIN_AUC_GAIN
+from cultrade.forecast.options import BOOTSTRAP, DECISION_HORIZON, LEARNED, LOW_COVERAGE, MIN_AUC_GAIN
 from cultrade.forecast.targets import PERSISTENCE_TEXT, TARGET_TEXT
 
 if TYPE_CHECKING:
@@ -247,7 +248,14 @@ def _design(rep: BacktestReport) -> list[str]:
             f"**Models** (`cultrade.forecast.models`; fixed before any backtest, the same for every target): "
             f"`logit` is median imputation with missing-value indicators, standardisation and L2 logistic "
             f"regression (C = {LOGIT_C}) with no class weighting; `hgb` is scikit-learn's "
-            f"HistGradientBoostingClassifier ({hgb}; random_state = the seed, one thread).", ""]
+            f"HistGradientBoostingClassifier ({hgb}; random_state = the seed, one thread).", "",
+            f"**Publishing** (`cultrade forecast predict`). Forecasts start from the latest complete data year "
+            f"({rep.complete_year} here: the last year with observed WGI for at least {COMPLETE_SHARE:.0%} of the "
+            "countries WGI "
+            "covers, and covered by UCDP; later years only carry WGI forward). Only shipped targets and leads are "
+            "written to `forecast_probabilities`, which the alert rules read. Top lists leave out the countries "
+            f"whose index coverage at the origin is below {LOW_COVERAGE:.0%} of the index's weight, and name them.",
+            ""]
 
 
 def render(rep: BacktestReport) -> str:
