@@ -1,4 +1,8 @@
-"""Fixtures for the forecasts: the bundled open-data snapshot (no ../shared needed), loaded once."""
+"""Fixtures for the forecasts: the bundled open-data snapshot (no ../shared needed), loaded once.
+
+``small_report`` is a real backtest of every target on two origins only (the full run, 16 origins and
+three leads, is the docs command: ``scripts/forecast_backtest_doc.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ from collections.abc import Iterator
 import pytest
 
 from cultrade.forecast.data import ForecastData, load_data
+from cultrade.forecast.options import TARGETS
+from cultrade.forecast.rolling import BacktestReport, backtest
 from cultrade.sources.snapshot import load_snapshot
 from cultrade.store import Store
+
+SMALL_ORIGINS = (2012, 2018)
 
 
 def snapshot_store() -> Store:
@@ -28,3 +36,8 @@ def snap_store() -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def snap_data(snap_store: Store) -> ForecastData:
     return load_data(snap_store)
+
+
+@pytest.fixture(scope="session")
+def small_report(snap_data: ForecastData) -> BacktestReport:
+    return backtest(snap_data, TARGETS, origins=SMALL_ORIGINS, horizons=(1,), seed=0)

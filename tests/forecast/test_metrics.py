@@ -44,6 +44,21 @@ def test_against_sklearn_with_ties(seed: int) -> None:
     assert metrics.log_loss(y, p) == pytest.approx(log_loss(y, pc))
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_resampled_auc_from_pair_counts_equals_weighted_sklearn(seed: int) -> None:
+    """The bootstrap's AUC of a resample (groups drawn with repetition) is sklearn's weighted AUC."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 6, size=500)
+    p = np.round(rng.uniform(size=500), 2) + 0.05 * group      # ties, and levels that differ by group
+    y = (rng.uniform(size=500) < 0.15 + 0.1 * (p > 0.5)).astype(int)
+    pairs, pos, neg = metrics.pair_counts(y, p, group, 6)
+    assert pos.sum() == y.sum() and neg.sum() == (1 - y).sum()
+    assert pairs.sum() / (pos.sum() * neg.sum()) == pytest.approx(roc_auc_score(y, p))
+    w = np.array([2.0, 0.0, 1.0, 1.0, 0.0, 2.0])                # groups 0 and 5 drawn twice, 1 and 4 not
+    resampled = w @ pairs @ w / ((w @ pos) * (w @ neg))
+    assert resampled == pytest.approx(roc_auc_score(y, p, sample_weight=w[group]))
+
+
 def test_calibration_detects_overconfidence() -> None:
     rng = np.random.default_rng(3)
     true = rng.uniform(0.05, 0.95, 20000)

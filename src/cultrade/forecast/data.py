@@ -1,9 +1,17 @@
 """Everything the forecasts read from the store, read once: :func:`load_data` -> :class:`ForecastData`.
 
 The risk panel (for the index dimensions and bands), a few raw indicator
-series as dense year x country arrays, the UCDP conflict history from 1946,
-and land neighbours (CEPII GeoDist ``contig``). Countries are those of the risk
-panel (every current economy with World Bank data).
+series as dense year x country arrays, the series behind the adverse events
+(:func:`cultrade.risk.events.load_event_data`: UCDP conflicts from 1946, the
+index's corrected depreciation, inflation, observed growth), the WGI-average
+baseline (:func:`cultrade.risk.validate.baselines`) and land neighbours (CEPII
+GeoDist ``contig``). Countries are those of the risk panel (every current
+economy with World Bank data, the home economy excluded).
+
+:attr:`ForecastData.complete_year` is the latest *complete* data year: the last
+year with observed WGI for at least :data:`COMPLETE_SHARE` of the countries
+WGI covers in its best year, and covered by UCDP. Later panel years only carry
+WGI forward, so forecasts default to it and labels stop there.
 
 :meth:`ForecastData.index_as_of` rebuilds the risk index from the panel cut at
 a year, so that nothing after that year shapes it: later years are dropped
@@ -12,6 +20,8 @@ filled from the (current-vintage) WEO forecast are treated as missing.
 
 >>> sorted(RAW_SERIES)[:3]
 ['fh', 'fsi', 'gdp']
+>>> complete_year(np.array([2021, 2022, 2023, 2024]), np.array([200, 210, 205, 12]), ucdp_last=2024)
+2023
 """
 
 from __future__ import annotations
@@ -23,22 +33,24 @@ import numpy as np
 import pandas as pd
 
 from cultrade.errors import ConfigError
+from cultrade.risk.events import EventData, load_event_data
 from cultrade.risk.framework import Framework, load_framework
 from cultrade.risk.index import RiskIndex
-from cultrade.risk.panel import FORECAST, MISSING, Panel, build_panel
-from cultrade.store import INDICATOR_VIEW, Store
+from cultrade.risk.panel import FORECAST, MISSING, Panel, _series, build_panel, cube
+from cultrade.risk.validate import WGI_CODES, baselines
+from cultrade.store import Store
 
 # name -> (source, indicator, year_offset); FSI and Freedom House editions describe the previous year.
 RAW_SERIES: dict[str, tuple[str, str, int]] = {
     "wgi_pv": ("wgi", "pv", 0), "wgi_rl": ("wgi", "rl", 0), "wgi_cc": ("wgi", "cc", 0),
     "wgi_va": ("wgi", "va", 0), "wgi_ge": ("wgi", "ge", 0), "wgi_rq": ("wgi", "rq", 0),
-    "growth": ("owid", "gdp_growth_obs", 0), "inflation": ("wdi", "FP.CPI.TOTL.ZG", 0),
     "pop": ("wdi", "SP.POP.TOTL", 0), "gdp": ("wdi", "NY.GDP.MKTP.CD", 0),
+    "reserves": ("wdi", "FI.RES.TOTL.CD", 0), "trade": ("owid", "NE.TRD.GNFS.ZS", 0),
     "internet": ("wdi", "IT.NET.USER.ZS", 0), "milex": ("sipri", "milex_current_usd_m", 0),
     "fsi": ("fsi", "Total", -1), "fh": ("freedom_house", "Total", -1),
 }
-CONFLICT_SERIES = {"n_conflicts": ("ucdp", "n_conflicts"), "intensity": ("ucdp", "max_intensity"),
-                   "wars": ("ucdp", "n_war_level")}
+CONFLICT_SERIES = {"intensity": ("ucdp", "max_intensity"), "wars": ("ucdp", "n_war_level")}
+COMPLETE_SHARE = 0.9
 _GEO_ALIASES = {"ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "YUG": "SRB", "PAL": "PSE"}
 
 
@@ -53,13 +65,20 @@ class ForecastData:
     years: np.ndarray                       # years of the raw arrays (1946 .. last data year)
     countries: np.ndarray
     raw: dict[str, np.ndarray]              # name -> (len(years), len(countries)); NaN = no value
-    conflict: np.ndarray                    # n_conflicts with 0 inside the UCDP years, NaN outside
-    intensity: np.ndarray
+    events: EventData                       # the adverse-event series, on ``years`` x ``countries``
+    intensity: np.ndarray                   # UCDP, 0 inside its years, NaN outside
     wars: np.ndarray
+    wgi_average: np.ndarray                 # minus the mean of the six WGI estimates (NaN unless all six)
     neighbours: np.ndarray                  # (C, C) boolean land contiguity
     ucdp_last: int | None                   # last year UCDP covers (absence of a row = no conflict up to it)
-    band_last: int                          # last year whose bands rest on observed WGI (not carried)
+    complete_year: int                      # the latest complete data year (see the module docstring)
+    sources: tuple[str, ...] = ()           # the loaded sources with observations, as "name (vintage)"
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def conflict(self) -> np.ndarray:
+        """UCDP conflicts on the territory: 0 inside UCDP's years, NaN outside (the events' series)."""
+        return self.events.conflict
 
     @property
     def first_year(self) -> int:
@@ -93,28 +112,6 @@ class ForecastData:
         return idx
 
 
-def _query(store: Store, keys: list[tuple[str, str]]) -> pd.DataFrame:
-    frame = pd.DataFrame(keys, columns=["source", "indicator"])
-    store.con.register("_fc_keys", frame)
-    try:
-        return store.con.execute(
-            f"SELECT v.source, v.indicator, v.iso3, v.year, v.value FROM {INDICATOR_VIEW} v "
-            "JOIN _fc_keys k USING (source, indicator) WHERE v.value IS NOT NULL").df()
-    finally:
-        store.con.unregister("_fc_keys")
-
-
-def _dense(df: pd.DataFrame, years: np.ndarray, countries: np.ndarray, offset: int = 0) -> np.ndarray:
-    out = np.full((len(years), len(countries)), np.nan)
-    if df.empty:
-        return out
-    yi = pd.Index(years).get_indexer(pd.Index(df["year"].to_numpy() + offset))
-    ci = pd.Index(countries).get_indexer(pd.Index(df["iso3"].to_numpy()))
-    ok = (yi >= 0) & (ci >= 0)
-    out[yi[ok], ci[ok]] = df["value"].to_numpy(dtype=float)[ok]
-    return out
-
-
 def _neighbours(store: Store, countries: np.ndarray) -> np.ndarray:
     adj = np.zeros((len(countries), len(countries)), dtype=bool)
     if not store.has_table("geodist_pairs"):
@@ -132,14 +129,25 @@ def _neighbours(store: Store, countries: np.ndarray) -> np.ndarray:
     return adj | adj.T
 
 
+def complete_year(years: np.ndarray, wgi_counts: np.ndarray, ucdp_last: int | None,
+                  share: float = COMPLETE_SHARE) -> int:
+    """The last of ``years`` whose WGI count reaches ``share`` of the best year's, and that UCDP covers."""
+    counts = np.asarray(wgi_counts, dtype=float)
+    ok = counts >= share * counts.max() if counts.size and counts.max() > 0 else np.ones(len(years), dtype=bool)
+    if ucdp_last is not None:
+        ok &= np.asarray(years) <= ucdp_last
+    return int(np.asarray(years)[ok][-1]) if ok.any() else int(years[-1])
+
+
 def load_data(store: Store, home: str = "CHN", domain: str = "general",
               framework: Framework | None = None) -> ForecastData:
-    """Read the store once: the risk panel, the raw series, UCDP and land neighbours."""
+    """Read the store once: the risk panel, the raw and event series, the WGI baseline and land neighbours."""
     fw = framework or load_framework()
     panel = build_panel(store, fw, home=home.upper())
-    countries = panel.countries
+    keep = panel.countries != home.upper()  # the home economy is never a target
+    countries = panel.countries[keep]
     keys = sorted({(s, c) for s, c, _ in RAW_SERIES.values()} | set(CONFLICT_SERIES.values()))
-    data = _query(store, keys)
+    data = _series(store, set(keys))
     groups = {(str(k[0]), str(k[1])): g for k, g in data.groupby(["source", "indicator"])}
     ucdp = data[data["source"] == "ucdp"]
     ucdp_first = int(ucdp["year"].min()) if not ucdp.empty else None
@@ -148,19 +156,35 @@ def load_data(store: Store, home: str = "CHN", domain: str = "general",
     last = max(ucdp_last or 0, int(panel.years[-1]))
     years = np.arange(first, last + 1)
     empty = pd.DataFrame(columns=["iso3", "year", "value"])
-    raw = {name: _dense(groups.get((s, c), empty), years, countries, off) for name, (s, c, off) in RAW_SERIES.items()}
+    raw = {name: cube(groups.get((s, c), empty), years, countries, off) for name, (s, c, off) in RAW_SERIES.items()}
     conf = {}
     inside = np.zeros(len(years), dtype=bool)
     if ucdp_first is not None and ucdp_last is not None:
         inside = (years >= ucdp_first) & (years <= ucdp_last)
     for name, key in CONFLICT_SERIES.items():
-        dense = _dense(groups.get(key, empty), years, countries)
+        dense = cube(groups.get(key, empty), years, countries)
         conf[name] = np.where(inside[:, None], np.nan_to_num(dense, nan=0.0), np.nan)
-    wgi = data[data["source"] == "wgi"]
-    band_last = int(wgi["year"].max()) if not wgi.empty else int(panel.years[-1])
-    return ForecastData(panel, fw, home.upper(), domain, years, countries, raw, conf["n_conflicts"],
-                        conf["intensity"], conf["wars"], _neighbours(store, countries), ucdp_last,
-                        min(band_last, int(panel.years[-1])))
+    every = load_event_data(store, years.tolist(), panel.countries.astype(str).tolist())  # USA for the PPP pegs
+    events = replace(every, countries=countries, conflict=every.conflict[:, keep],
+                     depreciation=every.depreciation[:, keep], inflation=every.inflation[:, keep],
+                     growth=every.growth[:, keep])
+    base = baselines(store)[["iso3", "year", "baseline_wgi"]].rename(columns={"baseline_wgi": "value"})
+    wgi_average = cube(base.dropna(), years, countries)
+    wgi_all = np.stack([raw[f"wgi_{c}"] for c in WGI_CODES])
+    panel_years = (years >= panel.years[0]) & (years <= panel.years[-1])
+    counts = (~np.isnan(wgi_all)).all(axis=0).sum(axis=1)[panel_years]
+    return ForecastData(panel, fw, home.upper(), domain, years, countries, raw, events, conf["intensity"],
+                        conf["wars"], wgi_average, _neighbours(store, countries), ucdp_last,
+                        complete_year(years[panel_years], counts, ucdp_last), _sources(store))
 
 
-__all__ = ["CONFLICT_SERIES", "RAW_SERIES", "ForecastData", "load_data"]
+def _sources(store: Store) -> tuple[str, ...]:
+    cat = store.catalog()
+    if cat.empty:
+        return ()
+    obs = cat[cat["tables"].map(lambda ts: any(str(t).startswith("obs_") for t in ts))]
+    vintages = obs.groupby("source")["vintage"].agg(lambda v: ", ".join(sorted({str(x) for x in v if x})))
+    return tuple(f"{s} ({v})" if v else str(s) for s, v in vintages.items())
+
+
+__all__ = ["COMPLETE_SHARE", "CONFLICT_SERIES", "RAW_SERIES", "ForecastData", "complete_year", "load_data"]

@@ -1,10 +1,10 @@
-"""Scores for probability forecasts of binary events, in plain numpy (checked against scikit-learn in the tests).
+"""Scores for probability forecasts of binary events: thin wrappers over scikit-learn, NaN-safe.
 
-* :func:`auc` - area under the ROC curve (Mann-Whitney, ties count one half);
-* :func:`average_precision` - the step-wise area under the precision-recall curve (as scikit-learn);
+* :func:`auc` - area under the ROC curve (``roc_auc_score``; NaN with one class only);
+* :func:`average_precision` - the step-wise area under the precision-recall curve (``average_precision_score``);
 * :func:`brier` - mean squared error of the probabilities, and :func:`brier_skill` against a reference;
-* :func:`log_loss`;
-* :func:`reliability_table` - bins of predictions with mean predicted vs observed frequency;
+* :func:`log_loss` - with probabilities clipped to [1e-6, 1 - 1e-6];
+* :func:`reliability_table` - bins of predictions with mean predicted vs observed frequency and counts;
 * :func:`calibration` - calibration slope (logistic recalibration ``y ~ a + b logit p``) and
   calibration-in-the-large (the intercept with ``b`` fixed at 1; 0 is perfect, > 0 means under-forecasting).
 
@@ -19,6 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit, logit
+from sklearn import metrics as skm
+from sklearn.linear_model import LogisticRegression
 
 from cultrade.forecast.options import Binning, check
 
@@ -32,53 +36,28 @@ def _arrays(y: Any, p: Any) -> tuple[np.ndarray, np.ndarray]:
     return ya, pa
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based), ties sharing the mean rank."""
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
-    first = np.r_[True, xs[1:] != xs[:-1]]
-    group = np.cumsum(first) - 1
-    starts = np.flatnonzero(first)
-    ends = np.r_[starts[1:], xs.size]
-    mean_rank = (starts + ends + 1) / 2.0
-    out = np.empty(x.size)
-    out[order] = mean_rank[group]
-    return out
+def _two_classes(ya: np.ndarray) -> bool:
+    return bool(ya.size) and 0 < ya.sum() < ya.size
 
 
 def auc(y: Any, p: Any) -> float:
-    """ROC AUC; NaN when only one class is present.
+    """ROC AUC (ties count one half); NaN when only one class is present.
 
     >>> auc([0, 1, 0, 1], [0.2, 0.2, 0.1, 0.9])
     0.875
     """
     ya, pa = _arrays(y, p)
-    n1 = float(ya.sum())
-    n0 = ya.size - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    r = _ranks(pa)
-    return float((r[ya == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+    return float(skm.roc_auc_score(ya, pa)) if _two_classes(ya) else float("nan")
 
 
 def average_precision(y: Any, p: Any) -> float:
-    """Sum over distinct thresholds of (recall gain) x precision; NaN without events.
+    """Average precision (area under the step-wise precision-recall curve); NaN without events.
 
     >>> average_precision([1, 0, 1], [0.9, 0.8, 0.1])
     0.8333333333333333
     """
     ya, pa = _arrays(y, p)
-    pos = ya.sum()
-    if pos == 0:
-        return float("nan")
-    order = np.argsort(-pa, kind="mergesort")
-    ys, ps = ya[order], pa[order]
-    last = np.r_[ps[1:] != ps[:-1], True]          # last row of each group of tied scores
-    tp = np.cumsum(ys)[last]
-    fp = np.cumsum(1 - ys)[last]
-    precision = tp / (tp + fp)
-    recall = tp / pos
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return float(skm.average_precision_score(ya, pa)) if ya.sum() > 0 else float("nan")
 
 
 def brier(y: Any, p: Any) -> float:
@@ -88,7 +67,7 @@ def brier(y: Any, p: Any) -> float:
     0.125
     """
     ya, pa = _arrays(y, p)
-    return float(np.mean((pa - ya) ** 2)) if ya.size else float("nan")
+    return float(skm.brier_score_loss(ya, pa, pos_label=1)) if ya.size else float("nan")
 
 
 def brier_skill(y: Any, p: Any, reference: Any) -> float:
@@ -108,27 +87,9 @@ def log_loss(y: Any, p: Any) -> float:
     0.6931
     """
     ya, pa = _arrays(y, p)
-    pc = np.clip(pa, _EPS, 1 - _EPS)
-    return float(-np.mean(ya * np.log(pc) + (1 - ya) * np.log(1 - pc))) if ya.size else float("nan")
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    pc = np.clip(p, _EPS, 1 - _EPS)
-    return np.log(pc / (1 - pc))
-
-
-def _newton(X: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 50) -> np.ndarray:
-    """Maximum-likelihood logistic coefficients (tiny ridge for separated data)."""
-    beta = np.zeros(X.shape[1])
-    for _ in range(iters):
-        mu = 1.0 / (1.0 + np.exp(-(X @ beta + offset)))
-        w = mu * (1 - mu)
-        hess = X.T @ (X * w[:, None]) + 1e-8 * np.eye(X.shape[1])
-        step = np.linalg.solve(hess, X.T @ (y - mu))
-        beta += step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return beta
+    if not ya.size:
+        return float("nan")
+    return float(skm.log_loss(ya, np.clip(pa, _EPS, 1 - _EPS), labels=[0, 1]))
 
 
 def calibration(y: Any, p: Any) -> tuple[float, float]:
@@ -141,14 +102,41 @@ def calibration(y: Any, p: Any) -> tuple[float, float]:
     [1.0, 0.0]
     """
     ya, pa = _arrays(y, p)
-    if ya.size == 0 or ya.min() == ya.max():
+    if not _two_classes(ya):
         return float("nan"), float("nan")
-    lp = _logit(pa)
-    intercept = float(_newton(np.ones((ya.size, 1)), ya, lp)[0])
+    lp = logit(np.clip(pa, _EPS, 1 - _EPS))
+    # the intercept with the slope fixed at 1: the shift a with sum(expit(a + lp)) = sum(y) (monotone in a)
+    intercept = float(brentq(lambda a: float(expit(a + lp).sum() - ya.sum()), -40.0, 40.0, xtol=1e-10))
     if np.ptp(lp) < 1e-9:
         return float("nan"), intercept
-    slope = float(_newton(np.column_stack([np.ones(ya.size), lp]), ya, np.zeros(ya.size))[1])
-    return slope, intercept
+    fit = LogisticRegression(C=1e8, solver="newton-cholesky", max_iter=100).fit(lp[:, None], ya.astype(int))
+    return float(fit.coef_[0, 0]), intercept
+
+
+def pair_counts(y: Any, p: Any, group: Any, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pairs, positives, negatives) by group, for AUCs of resampled groups without refitting anything.
+
+    ``pairs[a, b]`` counts the (event in group a, non-event in group b) pairs ranked correctly (ties
+    one half); ``positives`` and ``negatives`` count each group's rows. The AUC of a resample that
+    weights group k by ``w[k]`` (how often it was drawn) is ``w @ pairs @ w / ((w @ positives) *
+    (w @ negatives))``, the same as scikit-learn's ``roc_auc_score`` with those sample weights.
+
+    >>> pairs, pos, neg = pair_counts([1, 0, 1, 0], [0.9, 0.2, 0.1, 0.5], [0, 0, 1, 1], 2)
+    >>> pairs.tolist(), float(pairs.sum() / (pos.sum() * neg.sum()))
+    ([[1.0, 1.0], [0.0, 0.0]], 0.5)
+    """
+    ya, pa = _arrays(y, p)
+    ga = np.asarray(group, dtype=int).ravel()
+    is_pos = ya == 1
+    pairs = np.zeros((groups, groups))
+    for b in range(groups):
+        neg = np.sort(pa[(ga == b) & ~is_pos])
+        below = np.searchsorted(neg, pa[is_pos], side="left")
+        ties = np.searchsorted(neg, pa[is_pos], side="right") - below
+        pairs[:, b] = np.bincount(ga[is_pos], weights=below + 0.5 * ties, minlength=groups)
+    pos = np.bincount(ga[is_pos], minlength=groups).astype(float)
+    neg_counts = np.bincount(ga[~is_pos], minlength=groups).astype(float)
+    return pairs, pos, neg_counts
 
 
 def reliability_table(y: Any, p: Any, bins: int = 10, binning: Binning = "quantile") -> pd.DataFrame:
@@ -192,5 +180,5 @@ def summary(y: Any, p: Any, reference: Any | None = None) -> dict[str, float]:
     }
 
 
-__all__ = ["auc", "average_precision", "brier", "brier_skill", "calibration", "log_loss", "reliability_table",
-           "summary"]
+__all__ = ["auc", "average_precision", "brier", "brier_skill", "calibration", "log_loss", "pair_counts",
+           "reliability_table", "summary"]

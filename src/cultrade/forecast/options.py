@@ -4,12 +4,12 @@
 :func:`~cultrade.forecast.publish.predict_and_store` and the CLI, so a bad
 option always gives the same :class:`~cultrade.errors.ConfigError`.
 
->>> check("target", "conflict_onset")
-'conflict_onset'
+>>> check("target", "currency_crisis")
+'currency_crisis'
 >>> check("model", "svm")
 Traceback (most recent call last):
 ...
-cultrade.errors.ConfigError: unknown model 'svm'. Fix: use one of logit, hgb, persistence, climatology
+cultrade.errors.ConfigError: unknown model 'svm'. Fix: use one of logit, hgb, persistence, climatology, distance_to_cut, score_rank, wgi_average
 >>> check_horizon(4)
 Traceback (most recent call last):
 ...
@@ -23,16 +23,26 @@ from typing import Literal, get_args
 
 from cultrade.errors import ConfigError, check_choice
 
-Target = Literal["band_deterioration", "conflict_onset"]
-ModelName = Literal["logit", "hgb", "persistence", "climatology"]
+Target = Literal["conflict_onset", "currency_crisis", "inflation_crisis", "output_collapse", "score_rise",
+                 "band_deterioration"]
+ModelName = Literal["logit", "hgb", "persistence", "climatology", "distance_to_cut", "score_rank", "wgi_average"]
 Binning = Literal["quantile", "uniform"]
 
 TARGETS: tuple[str, ...] = get_args(Target)
+EVENT_TARGETS: tuple[str, ...] = ("conflict_onset", "currency_crisis", "inflation_crisis", "output_collapse")
 MODELS: tuple[str, ...] = get_args(ModelName)
 LEARNED: tuple[str, ...] = ("logit", "hgb")
-BASELINES: tuple[str, ...] = ("persistence", "climatology")
+BASELINES: tuple[str, ...] = ("persistence", "climatology", "distance_to_cut", "score_rank", "wgi_average")
 HORIZONS: tuple[int, ...] = (1, 2, 3)
 FORECAST_TABLE = "forecast_probabilities"
+SKILL_TABLE = "forecast_skill"
+# The bar a learned model must clear at lead 1 to be shipped (issue 10, item 7).
+MIN_AUC_GAIN = 0.05      # AUC above the best baseline's
+MIN_BSS = 0.0            # Brier skill against climatology must be above this
+DECISION_HORIZON = 1
+SCORE_RISE = 1.0         # points on the 0-10 scale, for ``score_rise``
+BOOTSTRAP = 200          # resampled origin sets behind each 90% interval
+LOW_COVERAGE = 0.85      # share of the index's weight with data below which a country leaves the top lists
 
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "target": TARGETS,
@@ -68,10 +78,18 @@ def check_horizon(value: object) -> int:
 
 __all__ = [
     "BASELINES",
+    "BOOTSTRAP",
+    "DECISION_HORIZON",
+    "EVENT_TARGETS",
     "FORECAST_TABLE",
     "HORIZONS",
     "LEARNED",
+    "LOW_COVERAGE",
+    "MIN_AUC_GAIN",
+    "MIN_BSS",
     "MODELS",
+    "SCORE_RISE",
+    "SKILL_TABLE",
     "TARGETS",
     "Binning",
     "ModelName",

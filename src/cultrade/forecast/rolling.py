@@ -1,16 +1,14 @@
 """Rolling-origin backtests: for each origin year o, train on what was known at o, forecast o + h.
 
 At origin o the features of every country-year t <= o come from data of years <= o
-(:func:`~cultrade.forecast.design.features`). Training rows are the years t whose label year
-t + h is <= o; the test rows are the countries scored at o, labelled at o + h. Band labels are
-first-release labels (the pair t, t + h read from the index as of t + h), the same definition for
-training and test. So no training label comes from the test target year o + h or later.
+(:func:`~cultrade.forecast.design.features`). Training rows are the years t whose label year (the
+last data year the label needs, :mod:`cultrade.forecast.targets`) is <= o; the test rows are the
+countries in the target's risk set at o. Every model and baseline forecasts the **same** test rows
+from the **same** training rows, so their scores compare like with like.
 
->>> import numpy as np, pandas as pd
->>> print(markdown_table(pd.DataFrame({"model": ["hgb"], "auc": [0.81234]})))
-| model | auc |
-|---|---|
-| hgb | 0.812 |
+:meth:`BacktestReport.pooled` scores every target x horizon x model on the forecasts pooled over the
+origins, with 90% intervals from resampling origin years; :meth:`BacktestReport.decision` applies the
+shipping rule (:mod:`cultrade.forecast.skill`).
 """
 
 from __future__ import annotations
@@ -26,189 +24,222 @@ import pandas as pd
 from cultrade.errors import ConfigError
 from cultrade.forecast import metrics
 from cultrade.forecast.data import ForecastData, load_data
-from cultrade.forecast.design import PERSISTENCE_FLAG, feature_columns, features, labels
-from cultrade.forecast.models import fit_predict
-from cultrade.forecast.options import MODELS, Binning, Target, check, check_horizon, check_many
+from cultrade.forecast.design import feature_columns, features
+from cultrade.forecast.models import baseline_feature, fit_predict
+from cultrade.forecast.options import BOOTSTRAP, LEARNED, MODELS, TARGETS, Binning, check_horizon, check_many
+from cultrade.forecast.targets import label_lag, labels
 from cultrade.store import Store
 
-DEFAULT_ORIGINS = range(2008, 2023)
-METRIC_COLUMNS = ("n", "events", "base_rate", "auc", "auc_lo", "auc_hi", "ap", "brier", "bss", "log_loss",
-                  "slope", "intercept")
-_KEY = ["origin", "horizon", "iso3"]
-
-
-def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
-    """A GitHub markdown table; floats rounded to ``digits``, NaN shown as an empty cell."""
-    def cell(v: Any) -> str:
-        if isinstance(v, float | np.floating):
-            fv = float(v)
-            return "" if np.isnan(fv) else (f"{fv:.0f}" if fv.is_integer() and abs(fv) >= 10 else f"{fv:.{digits}f}")
-        return str(v)
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
-
-
-def _summary(model: str, y: pd.Series, p: pd.Series, ref: np.ndarray | None) -> dict[str, Any]:
-    out: dict[str, Any] = metrics.summary(y, p, ref)
-    out["n"], out["events"] = int(out["n"]), int(out["events"])
-    if model == "climatology":
-        out["slope"] = float("nan")  # its forecasts differ only between origins: a slope means nothing
-    return out
+DEFAULT_ORIGINS = range(2008, 2024)
+METRIC_COLUMNS = ("n", "events", "base_rate", "auc", "auc_lo", "auc_hi", "auc_within", "ap", "brier", "bss",
+                  "log_loss", "slope", "intercept")
+_KEY = ["target", "origin", "horizon", "iso3"]
 
 
 @dataclass
 class BacktestReport:
     """Forecasts of every model on every test row, the folds, and the scores computed from them."""
 
-    target: str
+    targets: tuple[str, ...]
     horizons: tuple[int, ...]
     models: tuple[str, ...]
-    predictions: pd.DataFrame               # origin, horizon, target_year, iso3, y, model, p
-    folds: pd.DataFrame                     # origin, horizon, n_train, train years, last train label year, test year
+    predictions: pd.DataFrame               # target, origin, horizon, target_year, iso3, y, model, p
+    folds: pd.DataFrame                     # target, origin, horizon, n_train, train years, test year ...
     seed: int = 0
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)
+    home: str = "CHN"
+    domain: str = "general"
+    complete_year: int = 0
+    feature_names: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    _pooled: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)
 
-    def _groups(self, by: Sequence[str]) -> Iterable[tuple[Any, pd.DataFrame, pd.DataFrame]]:
-        clim = self.predictions[self.predictions["model"] == "climatology"].set_index(_KEY)["p"]
-        for key, g in self.predictions.groupby([*by, "model"], sort=False):
-            yield key, g, g.assign(ref=clim.reindex(pd.MultiIndex.from_frame(g[_KEY])).to_numpy())
+    @property
+    def origins(self) -> list[int]:
+        return sorted(int(o) for o in self.folds["origin"].unique()) if not self.folds.empty else []
 
-    def pooled(self, *, boot: int = 200) -> pd.DataFrame:
-        """Scores per horizon and model over all origins; 90% AUC interval from resampling origin years."""
+    def _with_reference(self) -> pd.DataFrame:
+        """The predictions with ``ref``: climatology's forecast of the same row (the Brier skill reference)."""
+        p = self.predictions
+        clim = p[p["model"] == "climatology"].set_index(_KEY)["p"]
+        return p.assign(ref=clim.reindex(pd.MultiIndex.from_frame(p[_KEY])).to_numpy())
+
+    def pooled(self, *, boot: int = BOOTSTRAP) -> pd.DataFrame:
+        """Scores per target, horizon and model over all origins, with 90% intervals from resampling origins.
+
+        ``auc_within`` is the mean of the per-origin AUCs: how well the rows are ranked within a year,
+        whatever the level of the year (a common shock such as 2020 lowers the pooled AUC only).
+
+        ``gain`` is the AUC above the best baseline's and ``gain_lo`` / ``gain_hi`` its interval (the
+        same resampled origins for every model, so the difference is paired).
+        """
+        if boot in self._pooled:
+            return self._pooled[boot].copy()
         rng = np.random.default_rng(self.seed)
         rows = []
-        for (h, model), g, r in self._groups(["horizon"]):
-            ref = r["ref"].to_numpy() if r["ref"].notna().all() else None
-            row: dict[str, Any] = {"horizon": h, "model": model, **_summary(model, g["y"], g["p"], ref)}
-            row["auc_lo"], row["auc_hi"] = self._auc_interval(g, rng, boot)
-            rows.append(row)
-        return self._order(pd.DataFrame(rows), ["horizon"])
+        for (target, h), g in self._with_reference().groupby(["target", "horizon"], sort=False):
+            draws = self._auc_draws(g, rng, boot)
+            for model, gm in g.groupby("model", sort=False):
+                ref = gm["ref"].to_numpy() if gm["ref"].notna().all() else None
+                row: dict[str, Any] = {"target": target, "horizon": h, "model": model,
+                                       **metrics.summary(gm["y"], gm["p"], ref)}
+                row["n"], row["events"] = int(row["n"]), int(row["events"])
+                if model == "climatology":
+                    row["slope"] = float("nan")  # its forecasts differ only between origins: a slope means nothing
+                within = [metrics.auc(d["y"], d["p"]) for _, d in gm.groupby("origin")]
+                row["auc_within"] = float(np.nanmean(within)) if np.isfinite(within).any() else float("nan")
+                d = draws.get(str(model))
+                row["auc_lo"], row["auc_hi"] = (np.nanquantile(d, [0.05, 0.95]) if d is not None
+                                                and np.isfinite(d).any() else (np.nan, np.nan))
+                rows.append(row)
+            self._gain(rows, str(target), int(cast(int, h)), draws)
+        out = self._order(pd.DataFrame(rows), ["target", "horizon"])
+        self._pooled[boot] = out
+        return out.copy()
+
+    def _gain(self, rows: list[dict[str, Any]], target: str, h: int, draws: dict[str, np.ndarray]) -> None:
+        mine = [r for r in rows if r["target"] == target and r["horizon"] == h]
+        base = [r for r in mine if r["model"] not in LEARNED]
+        if not base:
+            return
+        best = max(base, key=lambda r: -np.inf if np.isnan(r["auc"]) else r["auc"])
+        base_draws = [draws[str(r["model"])] for r in base if str(r["model"]) in draws]
+        best_draw = np.fmax.reduce(np.vstack(base_draws), axis=0) if base_draws else None
+        for r in mine:
+            r["best_baseline"], r["best_baseline_auc"] = best["model"], best["auc"]
+            r["gain"] = r["auc"] - best["auc"]
+            d = draws.get(str(r["model"]))
+            if r["model"] in LEARNED and d is not None and best_draw is not None and np.isfinite(d - best_draw).any():
+                r["gain_lo"], r["gain_hi"] = np.nanquantile(d - best_draw, [0.05, 0.95])
 
     @staticmethod
-    def _auc_interval(g: pd.DataFrame, rng: np.random.Generator, boot: int) -> tuple[float, float]:
-        years = g["origin"].unique()
+    def _auc_draws(g: pd.DataFrame, rng: np.random.Generator, boot: int) -> dict[str, np.ndarray]:
+        """Per model, ``boot`` AUCs on resampled origin years (an origin drawn twice counts twice)."""
+        years = np.sort(g["origin"].unique())
         if boot <= 0 or len(years) < 3:
-            return float("nan"), float("nan")
-        parts = {yr: (d["y"].to_numpy(), d["p"].to_numpy()) for yr, d in g.groupby("origin")}
-        draws = []
-        for _ in range(boot):
-            pick = rng.choice(years, size=len(years), replace=True)
-            draws.append(metrics.auc(np.concatenate([parts[k][0] for k in pick]),
-                                     np.concatenate([parts[k][1] for k in pick])))
-        lo, hi = np.nanquantile(np.asarray(draws), [0.05, 0.95]) if np.isfinite(draws).any() else (np.nan, np.nan)
-        return float(lo), float(hi)
+            return {}
+        picks = rng.choice(len(years), size=(boot, len(years)), replace=True)
+        weights = np.stack([np.bincount(p, minlength=len(years)) for p in picks]).astype(float)  # (boot, K)
+        out = {}
+        for model, gm in g.groupby("model", sort=False):
+            pairs, pos, neg = metrics.pair_counts(gm["y"].to_numpy(), gm["p"].to_numpy(),
+                                                  np.searchsorted(years, gm["origin"].to_numpy()), len(years))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[str(model)] = (np.einsum("bk,kl,bl->b", weights, pairs, weights)
+                                   / ((weights @ pos) * (weights @ neg)))
+        return out
 
     def per_origin(self) -> pd.DataFrame:
-        """Scores per origin, horizon and model (few events per year: read with care)."""
+        """Scores per target, origin, horizon and model (few events per year: read with care)."""
         rows = []
-        for (o, h, model), g, r in self._groups(["origin", "horizon"]):
-            rows.append({"origin": o, "horizon": h, "model": model,
-                         **_summary(model, g["y"], g["p"], r["ref"].to_numpy())})
-        return self._order(pd.DataFrame(rows), ["origin", "horizon"])
+        for (target, o, h, model), g in self._with_reference().groupby(["target", "origin", "horizon", "model"],
+                                                                        sort=False):
+            rows.append({"target": target, "origin": o, "horizon": h, "model": model,
+                         **metrics.summary(g["y"], g["p"], g["ref"].to_numpy())})
+        return self._order(pd.DataFrame(rows), ["target", "origin", "horizon"])
 
     def reliability(self, bins: int = 10, binning: Binning = "quantile") -> pd.DataFrame:
-        """Reliability table per horizon and model, pooled over origins."""
+        """Reliability table per target, horizon and model, pooled over origins."""
         frames = []
-        for (h, model), g in self.predictions.groupby(["horizon", "model"], sort=False):
+        for (target, h, model), g in self.predictions.groupby(["target", "horizon", "model"], sort=False):
             t = metrics.reliability_table(g["y"], g["p"], bins, binning)
-            frames.append(t.assign(horizon=cast(int, h), model=cast(str, model)))
+            frames.append(t.assign(target=cast(str, target), horizon=cast(int, h), model=cast(str, model)))
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return self._order(out, ["horizon"]) if not out.empty else out
+        return self._order(out, ["target", "horizon"]) if not out.empty else out
+
+    def decision(self) -> pd.DataFrame:
+        """Per target and learned model: does it clear the shipping bar at lead 1? (see :mod:`~.skill`)"""
+        from cultrade.forecast.skill import decide
+
+        return decide(self.pooled())
 
     def _order(self, df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         if df.empty:
             return df
         rank = {m: i for i, m in enumerate(self.models)}
-        df = df.assign(_m=df["model"].map(rank)).sort_values([*by, "_m"]).drop(columns="_m")
+        trank = {t: i for i, t in enumerate(self.targets)}
+        df = df.assign(_m=df["model"].map(rank), _t=df["target"].map(trank))
+        df = df.sort_values(["_t", *by[1:], "_m"]).drop(columns=["_m", "_t"])
         lead = [*by, "model"]
         return df[lead + [c for c in df.columns if c not in lead]].reset_index(drop=True)
 
-    def to_markdown(self, *, per_origin: bool = True, reliability: bool = True) -> str:
-        """The report: settings, pooled scores, reliability tables and per-origin AUC / Brier."""
-        pooled = self.pooled()
-        origins = sorted(self.folds["origin"].unique().tolist()) if not self.folds.empty else []
-        out = [f"### Backtest: {self.target}",
-               f"origins {origins[0] if origins else '-'}-{origins[-1] if origins else '-'}, horizons "
-               f"{', '.join(map(str, self.horizons))}, seed {self.seed}, {len(self.predictions) // max(len(self.models), 1)}"
-               f" test forecasts per model, {self.elapsed:.1f} s", ""]
-        out += [markdown_table(pooled[["horizon", "model", *[c for c in METRIC_COLUMNS if c in pooled]]]), ""]
-        if reliability:
-            rel = self.reliability(bins=5)
-            out += ["Reliability (5 quantile bins, pooled over origins):", "",
-                    markdown_table(rel[["horizon", "model", "bin", "n", "events", "p_mean", "observed"]]), ""]
-        if per_origin:
-            po = self.per_origin()
-            wide = po.pivot_table(index=["horizon", "origin", "n", "events"], columns="model", values=["auc", "brier"])
-            wide.columns = pd.Index([f"{col[1]} {col[0]}" for col in wide.columns])
-            cols = [f"{m} {s}" for s in ("auc", "brier") for m in self.models if f"{m} {s}" in wide.columns]
-            out += ["Per origin (AUC, then Brier):", "", markdown_table(wide[cols].reset_index()), ""]
-        out += [f"- {n}" for n in self.notes]
-        return "\n".join(out).rstrip() + "\n"
+    def to_markdown(self) -> str:
+        """The full report (settings, decision, scores, reliability, per origin): :mod:`~.report`."""
+        from cultrade.forecast.report import render
+
+        return render(self)
 
 
-def split(data: ForecastData, target: Target, horizon: int, origin: int, *,
+def split(data: ForecastData, target: str, horizon: int, origin: int, *,
           feats: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, test) for one origin: train rows have label year <= origin, test rows are the origin year.
 
-    The test labels (year origin + horizon) are attached for scoring only; for onset, test rows
-    in conflict at the origin are not in the risk set and have no label, so they drop out.
+    The test labels are attached for scoring only; test rows outside the target's risk set at the
+    origin (e.g. in conflict already, for onset) have no label and drop out.
     """
     feats = features(data, origin) if feats is None else feats
-    truth = labels(data, target, horizon)
+    truth = labels(data, target, horizon)  # type: ignore[arg-type]
     test = feats[feats["year"] == origin].merge(truth[truth["year"] == origin], on=["iso3", "year"])
-    train = feats.merge(labels(data, target, horizon, as_of=origin), on=["iso3", "year"])
+    train = feats.merge(labels(data, target, horizon, as_of=origin), on=["iso3", "year"])  # type: ignore[arg-type]
     if not train.empty and int(train["label_year"].max()) > origin:  # guard: never train on the test years
         raise AssertionError(f"training label year {train['label_year'].max()} after origin {origin}")
     return train, test
 
 
-def backtest(source: Store | ForecastData, target: Target = "conflict_onset", *,
+def backtest(source: Store | ForecastData, targets: str | Sequence[str] = TARGETS, *,
              origins: Iterable[int] = DEFAULT_ORIGINS, horizons: Sequence[int] = (1,),
              models: Sequence[str] = MODELS, seed: int = 0, home: str = "CHN",
              domain: str = "general") -> BacktestReport:
-    """Rolling-origin backtest of ``models`` for ``target`` at each lead time in ``horizons``."""
-    check("target", target)
+    """Rolling-origin backtest of ``models`` for each of ``targets`` at each lead time in ``horizons``."""
+    ts = check_many("target", targets)
     hs = tuple(dict.fromkeys(check_horizon(h) for h in horizons))
     ms = check_many("model", models)
     if "climatology" not in ms:
         ms = (*ms, "climatology")  # the reference of the Brier skill score
     years = sorted({int(o) for o in origins})
     if not years:
-        raise ConfigError("no origin year given", hint="e.g. origins=range(2008, 2023)")
+        raise ConfigError("no origin year given", hint="e.g. origins=range(2008, 2024)")
     start = time.perf_counter()
     data = source if isinstance(source, ForecastData) else load_data(source, home, domain)
-    preds, folds, notes = [], [], []
-    flag = PERSISTENCE_FLAG[target]
+    preds, folds, notes, skipped = [], [], [], []
+    used: dict[str, None] = {}
     for o in years:
-        if o < data.first_year + 2 or o > data.last_year:
-            notes.append(f"origin {o} skipped: outside the panel years {data.first_year + 2}-{data.last_year}")
+        if o < data.first_year + 2 or o > data.complete_year:
+            notes.append(f"origin {o} skipped: outside the complete data years {data.first_year + 2}-"
+                         f"{data.complete_year}")
             continue
         feats = features(data, o)
-        for h in hs:
-            train, test = split(data, target, h, o, feats=feats)
-            if test.empty or train["y"].nunique() < 2:
-                notes.append(f"origin {o}, horizon {h} skipped: "
-                             + ("no labelled test row (target year beyond the data)" if test.empty
-                                else "a single class in training"))
-                continue
-            cols = feature_columns(train, target)
-            folds.append({"origin": o, "horizon": h, "n_train": len(train), "train_first_year": int(train["year"].min()),
-                          "train_last_year": int(train["year"].max()),
-                          "train_last_label_year": int(train["label_year"].max()), "test_year": o,
-                          "test_target_year": o + h, "n_test": len(test), "test_events": int(test["y"].sum()),
-                          "features": len(cols)})
-            for m in ms:
-                p = fit_predict(m, train[cols], train["y"].to_numpy(), test[cols], flag=flag, seed=seed)  # type: ignore[arg-type]
-                preds.append(pd.DataFrame({"origin": o, "horizon": h, "target_year": o + h,
-                                           "iso3": test["iso3"].to_numpy(), "y": test["y"].to_numpy(dtype=int),
-                                           "model": m, "p": p}))
+        for target in ts:
+            for h in hs:
+                train, test = split(data, target, h, o, feats=feats)
+                if test.empty or train["y"].nunique() < 2:
+                    skipped.append((target, h, o, "no labelled test row: the label year is beyond the data"
+                                    if test.empty else "a single class in training"))
+                    continue
+                cols = feature_columns(train)
+                used.update(dict.fromkeys(cols))
+                folds.append({"target": target, "origin": o, "horizon": h, "n_train": len(train),
+                              "train_events": int(train["y"].sum()), "train_first_year": int(train["year"].min()),
+                              "train_last_year": int(train["year"].max()),
+                              "train_last_label_year": int(train["label_year"].max()), "test_year": o,
+                              "test_label_year": o + label_lag(target, h), "n_test": len(test),
+                              "test_events": int(test["y"].sum()), "features": len(cols)})
+                for m in ms:
+                    p = fit_predict(m, train[cols], train["y"].to_numpy(), test[cols],  # type: ignore[arg-type]
+                                    feature=baseline_feature(m, target), seed=seed)
+                    preds.append(pd.DataFrame({"target": target, "origin": o, "horizon": h, "target_year": o + h,
+                                               "iso3": test["iso3"].to_numpy(), "y": test["y"].to_numpy(dtype=int),
+                                               "model": m, "p": p}))
+    for key, g in pd.DataFrame(skipped, columns=["t", "h", "o", "why"]).groupby(["t", "h", "why"], sort=False):
+        what = cast(tuple[str, int, str], key)
+        notes.append(f"{what[0]} at lead {what[1]}: origin(s) {', '.join(map(str, g['o']))} skipped ({what[2]})")
     if not preds:
-        raise ConfigError(f"no origin in {years[0]}-{years[-1]} could be backtested for {target}",
+        raise ConfigError(f"no origin in {years[0]}-{years[-1]} could be backtested for {', '.join(ts)}",
                           hint=f"pick origins between {data.first_year + 2} and the last labelled year")
-    return BacktestReport(target, hs, ms, pd.concat(preds, ignore_index=True), pd.DataFrame(folds), seed,
-                          time.perf_counter() - start, notes)
+    return BacktestReport(ts, hs, ms, pd.concat(preds, ignore_index=True), pd.DataFrame(folds), seed,
+                          time.perf_counter() - start, notes, data.home, data.domain, data.complete_year,
+                          tuple(used), data.sources)
 
 
-__all__ = ["DEFAULT_ORIGINS", "METRIC_COLUMNS", "BacktestReport", "backtest", "markdown_table", "split"]
+__all__ = ["DEFAULT_ORIGINS", "METRIC_COLUMNS", "BacktestReport", "backtest", "split"]
