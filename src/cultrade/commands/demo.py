@@ -76,8 +76,8 @@ def demo(
     _step(app, "5b. Where to go next: markets for a Chinese game studio, risk-adjusted (inputs listed)",
           ["markets", "rank", "--home", "CHN", "--domain", "games", "--top", "10",
            "--out", str(out / "markets_CHN_games.csv")])
-    _step(app, "6. Forecast band deterioration and conflict onset from 2023 (stored for the forecast rules)",
-          ["forecast", "predict", "--year", "2023"])
+    _step(app, "6. Forecast next year's adverse events that beat their baselines (stored for the forecast rules)",
+          ["forecast", "predict"])
     _step(app, "7. Replay four days of real GDELT events (2025-06-02..05); every rule runs after each slice",
           ["monitor", "replay", "--from", "2025-06-02", "--to", "2025-06-05", "--dir", str(bundled_slices())])
     _step(app, "8. Deliver notifications (log receiver)", ["alerts", "dispatch"])
