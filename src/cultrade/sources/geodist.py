@@ -63,7 +63,7 @@ class GeoDistDyadic(_GeoDist):
         unique(df, ["iso_o", "iso_d"], path=path)
         out = pd.DataFrame({"iso3_o": cepii_iso3(df, "iso_o", path), "iso3_d": cepii_iso3(df, "iso_d", path)})
         for col in DUMMIES:
-            out[col] = numeric(df, col, lo=0, hi=1, integer=True).astype("int8")
+            out[col] = numeric(df, col, lo=0, hi=1, integer=True, required=True).astype("int8")
         for col in DISTANCES:
             out[f"{col}_km"] = numeric(df, col, lo=0, hi=HALF_EARTH_KM)
         return {"geodist_pairs": out}
@@ -84,11 +84,11 @@ class GeoDistCountries(_GeoDist):
         out = pd.DataFrame({
             "iso3": cepii_iso3(df, "iso3", path), "cepii_code": df["iso3"], "country": df["country"],
             "area_km2": numeric(df, "area", lo=0, hi=2e7),
-            "landlocked": numeric(df, "landlocked", lo=0, hi=1, integer=True).astype("int8"),
+            "landlocked": numeric(df, "landlocked", lo=0, hi=1, integer=True, required=True).astype("int8"),
             "continent": df["continent"], "city": df["city_en"],
             "lat": numeric(df, "lat", lo=-90, hi=90), "lon": numeric(df, "lon", lo=-180, hi=180),
-            "capital": numeric(df, "cap", lo=0, hi=2, integer=True).astype("int8"),
-            "main_city": numeric(df, "maincity", lo=0, hi=1, integer=True).astype("int8"),
+            "capital": numeric(df, "cap", lo=0, hi=2, integer=True, required=True).astype("int8"),
+            "main_city": numeric(df, "maincity", lo=0, hi=1, integer=True, required=True).astype("int8"),
             "lang_official": df[[c for c in ("langoff_1", "langoff_2", "langoff_3") if c in df.columns]]
             .apply(lambda r: "|".join(v for v in r if v), axis=1),
             "colonizers": df[[c for c in df.columns if c.startswith("colonizer")]]
