@@ -56,9 +56,21 @@ class ForbiddenError(CultradeError):
     exit_code = 2
 
 
+class RateLimitError(CultradeError):
+    """Too many failed authentications from this client or for this key prefix (HTTP 429, Retry-After)."""
+
+    exit_code = 2
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, int(retry_after + 0.999))
+        super().__init__(f"too many failed log-ins; try again in {self.retry_after} s",
+                         hint="check the key; each further failure doubles the wait")
+
+
 # Most specific first: the first isinstance match wins.
 STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (AuthError, 401),
+    (RateLimitError, 429),
     (ForbiddenError, 403),
     (NotFoundError, 404),
     (UnknownCountryError, 404),
@@ -97,6 +109,8 @@ async def _cultrade_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CultradeError)
     code = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+    if isinstance(exc, RateLimitError):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(exc, request.url.path), status_code=code, headers=headers)
 
 
@@ -140,4 +154,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_handler)
 
 
-__all__ = ["STATUS", "AuthError", "ForbiddenError", "NotFoundError", "error_body", "install", "status_for"]
+__all__ = ["STATUS", "AuthError", "ForbiddenError", "NotFoundError", "RateLimitError", "error_body", "install",
+           "status_for"]

@@ -56,6 +56,11 @@ class SessionIn(BaseModel):
     key: str = Field(min_length=1, max_length=200, description="An API key.")
 
 
+class SessionOut(WhoAmI):
+    csrf_token: str = Field(description="Send as X-CSRF-Token with every write authenticated by the cookie.")
+    expires_at: datetime
+
+
 # -- countries and indicators ---------------------------------------------------------------
 class CountryOut(BaseModel):
     iso3: str
@@ -333,6 +338,7 @@ class AuditOut(BaseModel):
     id: int
     at: datetime
     key_id: str | None
+    key_name: str | None = Field(default=None, description="Who: the key's name, or cli:<user> for the command line.")
     role: str | None
     method: str
     path: str
