@@ -131,7 +131,30 @@ def create_app(store_path: str | Path | None = None, *, settings: Settings | Non
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.state.web_mounted = _mount_web(app) if mount_web else False
+    _document_body_errors(app)
     return app
+
+
+def _document_body_errors(app: FastAPI) -> None:
+    """Document 400 (a body that is not JSON, refused before validation) on every operation taking a body."""
+    from cultrade.api.routers.common import errors as error_responses
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            bad_body = error_responses(400)[400]
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        operation["responses"].setdefault("400", {
+                            "description": bad_body["description"],
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_factory() -> Any:

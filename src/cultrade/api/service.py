@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cultrade.api.errors import NotFoundError
+from cultrade.api.schemas import utc
 from cultrade.countries import get_countries
 from cultrade.errors import StoreError
 from cultrade.monitor.alerts import AlertState, Silence, list_alerts, load_alerts, load_silences
@@ -34,8 +35,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime().isoformat()
-    if isinstance(value, datetime | date):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return utc(value).isoformat()  # every timestamp served carries its offset
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, np.generic):
         return _plain(value.item())
@@ -45,10 +48,11 @@ def _plain(value: Any) -> Any:
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN/NaT/NA → None, timestamps → ISO 8601, numpy scalars → Python (floats exact).
+    """JSON-ready rows: NaN/NaT/NA → None, timestamps → ISO 8601 in UTC with the offset (the store keeps naive
+    UTC), numpy scalars → Python (floats exact).
 
     >>> records(pd.DataFrame({"a": [1.0, float("nan")], "t": pd.to_datetime(["2025-01-02", None])}))
-    [{'a': 1.0, 't': '2025-01-02T00:00:00'}, {'a': None, 't': None}]
+    [{'a': 1.0, 't': '2025-01-02T00:00:00+00:00'}, {'a': None, 't': None}]
     """
     if df.empty:
         return []

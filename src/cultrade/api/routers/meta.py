@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from cultrade import __version__
 from cultrade.api import keys as keystore
 from cultrade.api.auth import admin, api_state, clear_session_cookie, cookie_scheme, set_session_cookie, viewer
+from cultrade.api.errors import ConflictError
 from cultrade.api.routers.common import Limit, Offset, errors
 from cultrade.api.schemas import AuditOut, Health, KeyCreated, KeyIn, KeyOut, Page, SessionIn, SessionOut, WhoAmI
 from cultrade.api.service import records
@@ -68,9 +69,12 @@ def keys_create(body: KeyIn, request: Request, state: State, who: Annotated[Prin
     return KeyCreated(**created.__dict__)
 
 
-@router.delete("/keys/{key_id}", response_model=KeyOut, tags=["keys"], responses=errors(403, 404))
+@router.delete("/keys/{key_id}", response_model=KeyOut, tags=["keys"], responses=errors(403, 404, 409))
 def keys_revoke(key_id: str, request: Request, state: State, who: Annotated[Principal, Depends(admin)]) -> KeyOut:
-    """Revoke a key for good."""
+    """Revoke a key for good (its sessions end with it). A key cannot revoke itself: use another admin key."""
+    if key_id == who.key_id:
+        raise ConflictError("a key cannot revoke itself", hint="revoke it with another admin key, or "
+                            "`cultrade keys revoke`")
     with state.write(request, who, invalidate=("keys",)) as rec:
         revoked = keystore.revoke_key(state.store, key_id)
         rec.detail = {"key_id": key_id}

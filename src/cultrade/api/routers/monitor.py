@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import StringConstraints
 
 from cultrade.api.auth import analyst, api_state, viewer
-from cultrade.api.routers.common import Limit, Offset, errors
+from cultrade.api.routers.common import Limit, Offset, When, errors, one_of
 from cultrade.api.schemas import (
     AckIn,
     AlertDetail,
@@ -33,14 +34,14 @@ from cultrade.monitor.alerts import (
     silence_alert,
     utcnow,
 )
+from cultrade.monitor.signals import METRICS, top_anomalies
 from cultrade.monitor.signals import signals as query_signals
-from cultrade.monitor.signals import top_anomalies
 
 router = APIRouter(tags=["monitoring"])
 State = Annotated[ApiState, Depends(api_state)]
 Analyst = Annotated[Principal, Depends(analyst)]
 Granularity = Annotated[str, Query(pattern="^(hour|day)$", description="hour or day")]
-When = Annotated[datetime | None, Query(description="ISO 8601 date or time (UTC).")]
+Metric = Annotated[str, StringConstraints(pattern=one_of(METRICS), max_length=60)]
 
 
 def _silence_out(s: Silence) -> SilenceOut:
@@ -51,7 +52,7 @@ def _silence_out(s: Silence) -> SilenceOut:
 @router.get("/signals", response_model=Page[SignalOut], dependencies=[Depends(viewer)], responses=errors())
 def signals(state: State, limit: Limit = 100, offset: Offset = 0,
             iso3: Annotated[list[str], Query(description="Repeat for several countries.")] = [],  # noqa: B006
-            metric: Annotated[list[str], Query(description="events, protest, tone, quad4, ...")] = [],  # noqa: B006
+            metric: Annotated[list[Metric], Query(description="events, protest, tone, quad4, ...")] = [],  # noqa: B006
             granularity: Granularity = "day", start: When = None, end: When = None) -> Page[SignalOut]:
     """Country signals from the GDELT event stream (``monitor_signals``), start inclusive, end exclusive."""
     with state.read() as store:
@@ -62,7 +63,7 @@ def signals(state: State, limit: Limit = 100, offset: Offset = 0,
 
 @router.get("/signals/top", response_model=list[SignalOut], dependencies=[Depends(viewer)], responses=errors())
 def signals_top(state: State, granularity: Granularity = "day", n: Annotated[int, Query(ge=1, le=500)] = 10,
-                metric: Annotated[list[str], Query()] = [],  # noqa: B006
+                metric: Annotated[list[Metric], Query()] = [],  # noqa: B006
                 start: When = None, end: When = None,
                 min_value: Annotated[float, Query(ge=0)] = 5.0) -> list[SignalOut]:
     """The highest anomaly scores (robust z) in a period."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from cultrade.api.auth import api_state, viewer
 from cultrade.api.routers.common import errors
@@ -49,7 +49,8 @@ def domains(scheme: SchemeName | None = None) -> list[DomainOut]:
 
 @router.get("/classification/hs/{code}", response_model=list[CulturalCodeOut], tags=["classification"],
             responses=errors())
-def hs_lookup(code: Annotated[str, "HS6 code or HS4 heading"],
+def hs_lookup(code: Annotated[str, Path(pattern="^[0-9]{3,6}$", description="HS6 code or HS4 heading (a lost "
+                                                                              "leading zero is restored)")],
               edition: Annotated[Literal["HS17", "HS22"], Query()] = "HS17",
               scheme: Literal["all", "unctad", "unesco"] = "all") -> list[CulturalCodeOut]:
     """The cultural mappings of an HS code (empty when it is not cultural); a 4-digit heading gives all its subheadings."""
