@@ -96,7 +96,6 @@ def find_session(store: Store, session_id: str, *, now: datetime | None = None) 
 
     if not session_id or len(session_id) > 200:
         return None
-    ensure_table(store)
     row = store.con.execute(
         f"SELECT s.csrf, s.expires_at, {key_columns('k')} FROM {SESSIONS_TABLE} s JOIN {KEYS_TABLE} k "
         "ON k.id = s.key_id WHERE s.id_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? "

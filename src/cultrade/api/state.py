@@ -1,11 +1,12 @@
-"""What one API process holds: the store, a lock, caches, and the audited write context.
+"""What one API process holds: the store, a write lock, caches, and the audited write context.
 
-DuckDB connections must not be used by two threads at once, so every use of the
-store goes through :attr:`ApiState.lock` (FastAPI runs the plain ``def`` routes
-in a thread pool). Risk indices, score tables, rank intervals, explanations and
-trade profiles are cached and dropped by :meth:`ApiState.invalidate` after any
-write that changes them (risk overrides); the API is the only writer while it
-runs, because DuckDB locks the store file for one process.
+FastAPI runs the plain ``def`` routes in a thread pool. Reads do not queue behind one another: each thread
+reads through its own DuckDB cursor (:meth:`ApiState.reader`, a view of the same database that sees
+committed data), so queries run side by side. Writes go through :attr:`ApiState.lock` and the store's own
+connection, one at a time, each in a transaction. Risk indices, score tables, rank intervals, explanations,
+trade profiles and serialised answers are cached (:class:`Cache`: a build blocks only requests for the same
+key) and dropped by :meth:`ApiState.invalidate` after any write that changes them (risk overrides); the API
+is the only writer while it runs, because DuckDB locks the store file for one process.
 
 :meth:`ApiState.write` runs a write and its ``api_audit`` row in one transaction.
 :class:`AuditStore` makes :meth:`~cultrade.store.Store.transaction` re-entrant, so
@@ -24,7 +25,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+from pydantic_core import to_json
 from starlette.requests import Request
+from starlette.responses import Response
 
 from cultrade.api import keys as keystore
 from cultrade.api import sessions
@@ -86,27 +89,34 @@ class WriteRecord:
 
 
 class Cache:
-    """A small thread-safe LRU of computed values."""
+    """A small thread-safe LRU of computed values; a build holds up only the requests for its own key."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._guard = threading.Lock()
+        self._building: dict[Any, threading.Lock] = {}
 
-    def get(self, key: Any, build: Callable[[], T], lock: threading.RLock) -> T:
+    def get(self, key: Any, build: Callable[[], T]) -> T:
         hit = self._data.get(key)
         if hit is not None:
             return hit
-        with lock:
+        with self._guard:
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:
             if key in self._data:
                 return self._data[key]
             value = build()
-            self._data[key] = value
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            with self._guard:
+                self._data[key] = value
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+                self._building.pop(key, None)
             return value
 
     def clear(self) -> None:
-        self._data.clear()
+        with self._guard:
+            self._data.clear()
 
 
 @dataclass
@@ -123,6 +133,8 @@ class ApiState:
     _touched: dict[str, float] = field(default_factory=dict)
     _keys: dict[str, tuple[float, keystore.ApiKey | None]] = field(default_factory=dict)
     _sessions: dict[str, tuple[float, sessions.Session]] = field(default_factory=dict)
+    _local: threading.local = field(default_factory=threading.local)
+    _views: list[Store] = field(default_factory=list)
 
     @classmethod
     def open(cls, store_path: str | Path | None, settings: Settings, api: ApiSettings,
@@ -149,7 +161,11 @@ class ApiState:
         return self.caches[name]
 
     def cached(self, name: str, key: Any, build: Callable[[], T], size: int = 64) -> T:
-        return self.cache(name, size).get(key, build, self.lock)
+        return self.cache(name, size).get(key, build)
+
+    def cached_json(self, name: str, key: Any, build: Callable[[], Any], size: int = 64) -> Response:
+        """The answer ``build()`` makes (pydantic models), serialised once and kept like :meth:`cached`."""
+        return Response(self.cached(name, key, lambda: to_json(build()), size), media_type="application/json")
 
     def invalidate(self, *names: str) -> None:
         """Drop the named caches (all of them when none is named); ``"keys"`` is the key lookup cache."""
@@ -161,10 +177,18 @@ class ApiState:
                 if not names or name in names:
                     c.clear()
 
+    def reader(self) -> Store:
+        """This thread's read view of the store (its own DuckDB cursor: no lock, no queue)."""
+        view: Store | None = getattr(self._local, "store", None)
+        if view is None:
+            view = self._local.store = self.store.cursor_view()
+            with self.lock:
+                self._views.append(view)
+        return view
+
     @contextmanager
     def read(self) -> Iterator[Store]:
-        with self.lock:
-            yield self.store
+        yield self.reader()
 
     # -- authentication ------------------------------------------------------------------
     def authenticate(self, key: str) -> keystore.ApiKey | None:
@@ -179,8 +203,7 @@ class ApiState:
         if hit is not None and now - hit[0] < KEY_TTL:
             found: keystore.ApiKey | None = hit[1]
         else:
-            with self.lock:
-                found = keystore.find_key(self.store, key)
+            found = keystore.find_key(self.reader(), key)
             if found is not None:  # unknown keys are not cached: random guesses must not fill memory
                 if len(self._keys) > 10_000:
                     self._keys.clear()
@@ -200,8 +223,7 @@ class ApiState:
         hit = self._sessions.get(digest)
         if hit is not None and now - hit[0] < KEY_TTL:
             return hit[1]
-        with self.lock:
-            found = sessions.find_session(self.store, session_id)
+        found = sessions.find_session(self.reader(), session_id)
         if found is not None:
             if len(self._sessions) > 10_000:
                 self._sessions.clear()
@@ -300,6 +322,8 @@ class ApiState:
 
     def close(self) -> None:
         with self.lock:
+            for view in self._views:
+                view.close()
             self.store.close()
 
 

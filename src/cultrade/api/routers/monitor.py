@@ -23,7 +23,16 @@ from cultrade.api.schemas import (
     SilenceOut,
     UnsilenceOut,
 )
-from cultrade.api.service import alert_silences, alerts_table, alerts_version, get_alert, get_silence, page, records
+from cultrade.api.service import (
+    alert_silences,
+    alerts_table,
+    alerts_version,
+    get_alert,
+    get_silence,
+    page,
+    records,
+    signals_version,
+)
 from cultrade.api.state import ApiState, Principal
 from cultrade.monitor.alerts import (
     Silence,
@@ -53,12 +62,22 @@ def _silence_out(s: Silence) -> SilenceOut:
 def signals(state: State, limit: Limit = 100, offset: Offset = 0,
             iso3: Annotated[list[str], Query(description="Repeat for several countries.")] = [],  # noqa: B006
             metric: Annotated[list[Metric], Query(description="events, protest, tone, quad4, ...")] = [],  # noqa: B006
-            granularity: Granularity = "day", start: When = None, end: When = None) -> Page[SignalOut]:
-    """Country signals from the GDELT event stream (``monitor_signals``), start inclusive, end exclusive."""
-    with state.read() as store:
+            granularity: Granularity = "day", start: When = None, end: When = None) -> Response:
+    """Country signals from the GDELT event stream (``monitor_signals``), start inclusive, end exclusive.
+
+    Answers are cached, keyed by a stamp of the signals table (rows and last write), so new signals show at once.
+    """
+    store = state.reader()
+
+    def build() -> Page[SignalOut]:
         frame = query_signals(store, iso3 or None, metric or None, granularity, start, end)  # type: ignore[arg-type]
-    rows, total = page(frame, limit, offset)
-    return Page[SignalOut](items=[SignalOut(**r) for r in records(rows)], total=total, limit=limit, offset=offset)
+        rows, total = page(frame, limit, offset)
+        return Page[SignalOut](items=[SignalOut(**r) for r in records(rows)], total=total, limit=limit,
+                               offset=offset)
+
+    stamp = signals_version(store)
+    return state.cached_json("signals", (stamp, tuple(iso3), tuple(metric), granularity, start, end, limit, offset), build,
+                        size=1024)
 
 
 @router.get("/signals/top", response_model=list[SignalOut], dependencies=[Depends(viewer)], responses=errors())
@@ -88,7 +107,7 @@ def alerts(state: State, limit: Limit = 100, offset: Offset = 0, state_: Annotat
                "include_inactive": include_inactive}
 
     def build() -> bytes:
-        frame = alerts_table(state.store, **filters)  # type: ignore[arg-type]
+        frame = alerts_table(store, **filters)  # type: ignore[arg-type]
         rows, total = page(frame, limit, offset)
         body = Page[AlertOut](items=[AlertOut(**r) for r in records(rows)], total=total, limit=limit, offset=offset)
         return body.model_dump_json().encode()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import StringConstraints
 
 from cultrade.api.auth import analyst, api_state, viewer
@@ -29,7 +29,7 @@ Domain = Annotated[str, StringConstraints(pattern=one_of(load_framework().domain
     description="general, games, online_literature, publishing, film_tv, music, visual_arts, crafts.")]
 Year = Annotated[int | None, Query(ge=1900, le=2100, description="Default: the latest scored year.")]
 Intervals = Annotated[bool, Query(alias="intervals", description="Add Monte Carlo rank intervals (cached after the first call).")]
-RISK_CACHES = ("risk_index", "risk_scores", "risk_intervals", "risk_explain")
+RISK_CACHES = ("risk_index", "risk_scores", "risk_pages", "risk_intervals", "risk_explain")
 
 
 def _num(x: Any) -> float | None:
@@ -40,7 +40,7 @@ def risk_index(state: ApiState, home: str, domain: str, year: int | None = None)
     """The cached index for (home, domain); an unknown home, or a ``year`` it has no scores for, is a 404."""
     home = get_countries().to_iso3(home.strip().upper(), "iso3")
     idx = state.cached("risk_index", (home, domain),
-                       lambda: build_index(state.store, home, domain), size=state.api.risk_cache_size)
+                       lambda: build_index(state.reader(), home, domain), size=state.api.risk_cache_size)
     if year is not None and int(year) not in {int(y) for y in idx.years}:
         raise NotFoundError(f"no risk scores for {year}", hint=f"the index covers {idx.years[0]}-{idx.years[-1]}")
     return idx
@@ -84,16 +84,20 @@ def domains() -> list[str]:
 def scores(state: State, home: Home = "CHN", domain: Domain = "general", year: Year = None,
            band: Annotated[str | None, Query(max_length=40, description="e.g. 'high'.")] = None,
            include_insufficient: bool = False, intervals_: Intervals = False,
-           limit: Limit = 100, offset: Offset = 0) -> RiskPage:
+           limit: Limit = 100, offset: Offset = 0) -> Response:
     """Every country's risk score for one year, highest risk first, with dimensions and optional rank intervals."""
-    year_, rows = score_table(state, home, domain, year)
-    chosen = [r for r in rows if (include_insufficient or not r.insufficient) and (band is None or r.band == band)]
-    items = chosen[offset:offset + limit]
-    if intervals_:
-        ivs = intervals(state, home, domain, year_)
-        items = [r.model_copy(update={"interval": ivs.get(r.iso3)}) for r in items]
-    return RiskPage(items=items, total=len(chosen), limit=limit, offset=offset, home=home.upper(), domain=domain,
-                    year=year_)
+    def build() -> RiskPage:
+        year_, rows = score_table(state, home, domain, year)
+        chosen = [r for r in rows if (include_insufficient or not r.insufficient) and (band is None or r.band == band)]
+        items = chosen[offset:offset + limit]
+        if intervals_:
+            ivs = intervals(state, home, domain, year_)
+            items = [r.model_copy(update={"interval": ivs.get(r.iso3)}) for r in items]
+        return RiskPage(items=items, total=len(chosen), limit=limit, offset=offset, home=home.upper(), domain=domain,
+                        year=year_)
+
+    key = (home.upper(), domain, year, band, include_insufficient, intervals_, limit, offset)
+    return state.cached_json("risk_pages", key, build, size=256)
 
 
 @router.get("/risk/scores/{iso3}", response_model=RiskScore, dependencies=[Depends(viewer)],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from cultrade.api.auth import api_state, viewer
 from cultrade.api.routers.common import errors
@@ -24,16 +24,17 @@ SchemeName = Literal["unctad", "unesco"]
 def profile(iso3: str, state: State, year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
             domain: Annotated[str | None, Query(max_length=60, description="A domain of the scheme.")] = None,
             scheme: SchemeName = "unctad", top_n: Annotated[int, Query(ge=1, le=50)] = 5,
-            charts: Annotated[bool, Query(description="Add Vega-Lite chart specs.")] = False) -> TradeProfileOut:
+            charts: Annotated[bool, Query(description="Add Vega-Lite chart specs.")] = False) -> Response:
     """A country's cultural trade: exports, imports, balance, world share, RCA, partners, concentration."""
     code = get_countries().to_iso3(iso3.strip().upper(), "iso3")
 
-    def build() -> TradeProfile:
-        return trade_profile(state.store, code, year=year, domain=domain, scheme=scheme, top_n=top_n)
+    def build() -> TradeProfileOut:
+        p = trade_profile(state.reader(), code, year=year, domain=domain, scheme=scheme, top_n=top_n)
+        return TradeProfileOut(iso3=p.iso3, year=int(p.year), scheme=p.scheme, domain=p.domain, source=p.source,
+                               notes=list(p.notes), tables=_tables(p), charts=p.chart_specs() if charts else None)
 
-    p = state.cached("trade_profile", (code, year, domain, scheme, top_n), build, size=32)
-    return TradeProfileOut(iso3=p.iso3, year=int(p.year), scheme=p.scheme, domain=p.domain, source=p.source,
-                           notes=list(p.notes), tables=_tables(p), charts=p.chart_specs() if charts else None)
+    # Trade data change only by ingest, which needs the store file this process holds: the answer is kept.
+    return state.cached_json("trade_profile", (code, year, domain, scheme, top_n, charts), build, size=32)
 
 
 def _tables(p: TradeProfile) -> dict[str, list[dict[str, object]]]:
@@ -49,9 +50,10 @@ def domains(scheme: SchemeName | None = None) -> list[DomainOut]:
 
 @router.get("/classification/hs/{code}", response_model=list[CulturalCodeOut], tags=["classification"],
             responses=errors())
-def hs_lookup(code: Annotated[str, Path(pattern="^[0-9]{3,6}$", description="HS6 code or HS4 heading (a lost "
+def hs_lookup(state: State, code: Annotated[str, Path(pattern="^[0-9]{3,6}$", description="HS6 code or HS4 heading (a lost "
                                                                               "leading zero is restored)")],
               edition: Annotated[Literal["HS17", "HS22"], Query()] = "HS17",
-              scheme: Literal["all", "unctad", "unesco"] = "all") -> list[CulturalCodeOut]:
+              scheme: Literal["all", "unctad", "unesco"] = "all") -> Response:
     """The cultural mappings of an HS code (empty when it is not cultural); a 4-digit heading gives all its subheadings."""
-    return classify(code, edition, scheme)
+    return state.cached_json("classification", (code, edition, scheme), lambda: classify(code, edition, scheme),
+                             size=4096)
