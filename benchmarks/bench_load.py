@@ -22,13 +22,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_api import free_port, prepare
+from benchmarks.bench_api import free_port, prepare, start_server
 
 CONNECTIONS = 200
 DURATION = int(os.environ.get("CULTRADE_BENCH_LOAD_SECONDS", "30"))
@@ -81,25 +79,6 @@ def routes(countries: list[str]) -> list[str]:
     return out
 
 
-def start_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    import httpx
-
-    proc = subprocess.Popen([sys.executable, "-c", SERVER,
-                             str(workdir), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start within 90 s")
-
-
 def wrk(base: str, paths: list[str], key: str, seconds: int) -> dict[str, Any]:
     """One closed-loop wrk run over ``paths``; its summary as a dict."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
@@ -126,7 +105,7 @@ def run(rows: int, workdir: Path) -> dict[str, Any]:
     key, countries = prepare(workdir)
     mix = routes(countries)
     port = free_port()
-    server = start_server(workdir, port)
+    server = start_server(workdir, port, SERVER)
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx

@@ -46,20 +46,15 @@ def test_seed_is_valid(seed: Seed, tmp_path: Path) -> None:
     run_adapter(seed, seed.text().encode(), tmp_path)
 
 
+@pytest.mark.parametrize("part", ["header", "rows"])
 @pytest.mark.parametrize("seed", SEEDS, ids=_ids)
-def test_header_check_never_crashes(seed: Seed, sql_store: Store) -> None:
+def test_parser_never_crashes(seed: Seed, part: str, sql_store: Store) -> None:
+    """The header check (mutations of the first line) and the row parser (mutations of the data rows and of
+    the file as a whole) answer with tables or a CultradeError."""
+    strategy = header_mutations(seed) if part == "header" else row_mutations(seed)
+
     @bounded
-    @given(data=header_mutations(seed))
-    def run(data: bytes) -> None:
-        _survives(seed, data, sql_store)
-
-    run()
-
-
-@pytest.mark.parametrize("seed", SEEDS, ids=_ids)
-def test_row_parser_never_crashes(seed: Seed, sql_store: Store) -> None:
-    @bounded
-    @given(data=row_mutations(seed))
+    @given(data=strategy)
     def run(data: bytes) -> None:
         _survives(seed, data, sql_store)
 
