@@ -12,7 +12,8 @@ lasts ``DURATION`` seconds after a warm-up:
   country's score, alerts, indicator values, signals, classification, trade profile, health).
 
 Reported: requests/s, latency p50/p95/p99 (wrk's), errors (socket errors, timeouts and non-2xx answers),
-and the mix's ratios to the static route. Targets (issue 14): 0 errors, p95 <= 250 ms, throughput >= 5x the
+and the mix's ratios to the static route (and to the same mix served by older code, when
+``CULTRADE_BENCH_LOAD_BEFORE_PYTHON`` names its interpreter). Targets (issue 14): 0 errors, p95 <= 250 ms, throughput >= 5x the
 56-106 requests/s measured before (so >= 530/s).
 """
 
@@ -22,6 +23,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,9 @@ DURATION = int(os.environ.get("CULTRADE_BENCH_LOAD_SECONDS", "30"))
 WARMUP = 5
 TARGET_P95_MS = 250.0
 TARGET_RPS = 530.0  # 5x the best of the 56-106 requests/s of the issue
+#: Optional: a Python whose ``cultrade`` is older code (e.g. ``../main/.venv/bin/python``), measured on the same
+#: store and mix right after, for an after/before ratio in the same run.
+BEFORE = os.environ.get("CULTRADE_BENCH_LOAD_BEFORE_PYTHON", "")
 SERVER = """
 import sys, uvicorn
 from cultrade.api.app import create_app
@@ -98,41 +103,62 @@ def wrk(base: str, paths: list[str], key: str, seconds: int) -> dict[str, Any]:
     return out
 
 
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:  # still draining queued requests: the figures are taken
+        server.kill()
+        server.wait(timeout=15)
+
+
+def _measure(workdir: Path, key: str, mix: list[str], python: str, *, with_static: bool
+             ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(static run or None, mix run) against a server started with ``python``."""
+    import httpx
+
+    port = free_port()
+    server = start_server(workdir, port, SERVER, python)
+    base = f"http://127.0.0.1:{port}"
+    static = None
+    try:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+            for path in dict.fromkeys(mix):  # build the caches a first visit builds (risk index, trade profile)
+                client.get(path).raise_for_status()
+        if with_static:
+            wrk(base, ["/static/app.css"], key, WARMUP)
+            static = wrk(base, ["/static/app.css"], key, DURATION)
+        wrk(base, mix, key, WARMUP)
+        loaded = wrk(base, mix, key, DURATION)
+    finally:
+        _stop(server)
+    return static, loaded
+
+
 def run(rows: int, workdir: Path) -> dict[str, Any]:
     """``rows`` is ignored: the API serves the bundled snapshot."""
     if shutil.which("wrk") is None:
         return {"benchmark": "load_closed_loop", "skipped": "wrk not installed (apt-get install wrk)"}
     key, countries = prepare(workdir)
     mix = routes(countries)
-    port = free_port()
-    server = start_server(workdir, port, SERVER)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
-
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
-            for path in dict.fromkeys(mix):  # build the caches a first visit builds (risk index, trade profile)
-                client.get(path).raise_for_status()
-        wrk(base, ["/static/app.css"], key, WARMUP)
-        static = wrk(base, ["/static/app.css"], key, DURATION)
-        wrk(base, mix, key, WARMUP)
-        loaded = wrk(base, mix, key, DURATION)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # still draining queued requests: the figures are taken
-            server.kill()
-            server.wait(timeout=15)
+    static, loaded = _measure(workdir, key, mix, sys.executable, with_static=True)
+    assert static is not None
+    before = None
+    if BEFORE:  # the same mix against another checkout's code (e.g. main), on the same store, right after
+        _, before = _measure(workdir, key, mix, BEFORE, with_static=False)
     load = os.getloadavg()
     return {
         "benchmark": "load_closed_loop",
         "data": "REAL bundled snapshot + risk history + alerts raised by the shipped rules",
         "server": "create_app (API + dashboard) under uvicorn, 1 process, 127.0.0.1",
         "client": f"wrk -t1 -c{CONNECTIONS}, closed loop, {DURATION} s per run after a {WARMUP} s warm-up",
-        "routes": len(dict.fromkeys(mix)), "static": static, "mix": loaded,
+        "routes": len(dict.fromkeys(mix)), "static": static, "mix": loaded, "before": before,
+        "before_python": BEFORE or None,
         "ratios": {"rps_mix_over_static": round(loaded["rps"] / static["rps"], 3),
-                   "p95_mix_over_static": round(loaded["p95_ms"] / max(static["p95_ms"], 1e-9), 2)},
+                   "p95_mix_over_static": round(loaded["p95_ms"] / max(static["p95_ms"], 1e-9), 2),
+                   **({"rps_after_over_before": round(loaded["rps"] / max(before["rps"], 1e-9), 2),
+                       "p95_before_over_after": round(before["p95_ms"] / max(loaded["p95_ms"], 1e-9), 1)}
+                      if before else {})},
         "load_average_after": [round(x, 2) for x in load],
         "targets": {"errors": 0, "p95_ms": f"<= {TARGET_P95_MS:g}", "rps": f">= {TARGET_RPS:g} (5x 106)"},
         "met": {"errors": loaded["errors"] == 0, "p95": loaded["p95_ms"] <= TARGET_P95_MS,
