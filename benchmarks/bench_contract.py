@@ -2,7 +2,7 @@
 
 The same runner as the CI test (``tests/api/contract.py``: the API on 127.0.0.1, a store with the bundled
 snapshot and INVENTED alerts and signals, an admin key, deterministic generation), with
-``CULTRADE_BENCH_CONTRACT_EXAMPLES`` examples per operation (default 300). Target: 0 findings.
+``CULTRADE_BENCH_CONTRACT_EXAMPLES`` examples per operation (default 500). Target: 0 findings.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-EXAMPLES = int(os.environ.get("CULTRADE_BENCH_CONTRACT_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("CULTRADE_BENCH_CONTRACT_EXAMPLES", "500"))
 MIN_CASES = 20_000
 
 

@@ -182,7 +182,7 @@ def test_404s_have_the_error_body(api: Any, url: str) -> None:
 @pytest.mark.parametrize("url", ["/countries?limit=0", "/countries?limit=5000", "/countries?offset=-1",
                                  "/countries?limit=abc", "/risk/scores?year=abc", "/risk/scores?domain=knitting",
                                  "/signals?start=0.5", "/signals?granularity=week", "/signals?start=yesterday",
-                                 "/signals?metric=nonsense", "/alerts?state=burning", "/trade/profile/CHN?year=1950",
+                                 "/signals?metric=nonsense", "/alerts?state=burning",
                                  "/classification/hs/12ab"])
 def test_bad_parameters_are_422(api: Any, url: str) -> None:
     body = get(api, url, status=422)
@@ -237,8 +237,10 @@ def test_alert_list_cache_sees_every_write(api: Any) -> None:
         zip(truth["id"], truth["state"], truth["value"].where(truth["value"].notna(), None), strict=True))
 
 
-def test_a_year_without_scores_is_404(api: Any) -> None:
+def test_a_year_without_scores_or_trade_is_404(api: Any) -> None:
     assert get(api, "/risk/scores?year=1901", status=404)["error"] == "NotFoundError"
+    assert get(api, "/trade/profile/CHN?year=1950", status=404)["error"] == "NotFoundError"
+    assert get(api, "/trade/profile/CHN?scheme=unesco&domain=publishing", status=404)["error"] == "NotFoundError"
 
 
 def test_every_timestamp_carries_its_offset(api: Any) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import duckdb
 from pydantic_core import to_json
 from starlette.requests import Request
@@ -114,6 +115,10 @@ class Cache:
                 self._building.pop(key, None)
             return value
 
+    def peek(self, key: Any) -> Any:
+        """The kept value for ``key``, or None (no build)."""
+        return self._data.get(key)
+
     def clear(self) -> None:
         with self._guard:
             self._data.clear()
@@ -166,6 +171,14 @@ class ApiState:
     def cached_json(self, name: str, key: Any, build: Callable[[], Any], size: int = 64) -> Response:
         """The answer ``build()`` makes (pydantic models), serialised once and kept like :meth:`cached`."""
         return Response(self.cached(name, key, lambda: to_json(build()), size), media_type="application/json")
+
+    async def answer(self, name: str, key: Any, build: Callable[[], Any], size: int = 64) -> Response:
+        """:meth:`cached_json` for ``async`` routes: a kept answer is served on the event loop (no worker thread);
+        only a build goes to a worker thread."""
+        body = self.cache(name, size).peek(key)
+        if body is None:
+            body = await anyio.to_thread.run_sync(lambda: self.cache(name, size).get(key, lambda: to_json(build())))
+        return Response(body, media_type="application/json")
 
     def invalidate(self, *names: str) -> None:
         """Drop the named caches (all of them when none is named); ``"keys"`` is the key lookup cache."""

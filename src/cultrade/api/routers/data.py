@@ -19,7 +19,7 @@ Who = Annotated[Principal, Depends(viewer)]
 
 
 @router.get("/countries", response_model=Page[CountryOut], tags=["countries"], responses=errors())
-def countries(state: State, limit: Limit = 100, offset: Offset = 0,
+async def countries(state: State, limit: Limit = 100, offset: Offset = 0,
               region: Annotated[str | None, Query(description="World Bank region, e.g. 'Sub-Saharan Africa'.")] = None,
               income: Annotated[str | None, Query(description="World Bank income group, e.g. 'High income'.")] = None,
               q: Annotated[str | None, Query(max_length=100, description="Part of the English or Chinese name.")]
@@ -32,11 +32,11 @@ def countries(state: State, limit: Limit = 100, offset: Offset = 0,
                                 offset=offset)
 
     # The country reference is bundled with the package: an answer never changes while the process runs.
-    return state.cached_json("countries", (region, income, q, include_historical, limit, offset), build, size=1024)
+    return await state.answer("countries", (region, income, q, include_historical, limit, offset), build, size=1024)
 
 
 @router.get("/countries/{iso3}", response_model=CountryOut, tags=["countries"], responses=errors(404))
-def country(iso3: str) -> CountryOut:
+async def country(iso3: str) -> CountryOut:
     """One country by ISO3 (404 with close matches when unknown)."""
     c = get_countries().country(iso3.strip().upper())
     return CountryOut(**c.__dict__)
@@ -61,7 +61,7 @@ def indicators(state: State, limit: Limit = 100, offset: Offset = 0, source: str
 
 
 @router.get("/indicators/values", response_model=Page[IndicatorValue], tags=["indicators"], responses=errors(503))
-def values(state: State, limit: Limit = 100, offset: Offset = 0,
+async def values(state: State, limit: Limit = 100, offset: Offset = 0,
            iso3: Annotated[list[str], Query(description="Repeat for several countries.")] = [],  # noqa: B006
            indicator: Annotated[list[str], Query(description="Repeat for several indicators.")] = [],  # noqa: B006
            source: str | None = None,
@@ -76,4 +76,4 @@ def values(state: State, limit: Limit = 100, offset: Offset = 0,
 
     # Indicators change only by ingest, which needs the store file this process holds (as for /indicators).
     key = (tuple(iso3), tuple(indicator), source, year_from, year_to, limit, offset)
-    return state.cached_json("indicator_values", key, build, size=2048)
+    return await state.answer("indicator_values", key, build, size=2048)

@@ -81,7 +81,7 @@ def domains() -> list[str]:
 
 
 @router.get("/risk/scores", response_model=RiskPage, dependencies=[Depends(viewer)], responses=errors(404, 503))
-def scores(state: State, home: Home = "CHN", domain: Domain = "general", year: Year = None,
+async def scores(state: State, home: Home = "CHN", domain: Domain = "general", year: Year = None,
            band: Annotated[str | None, Query(max_length=40, description="e.g. 'high'.")] = None,
            include_insufficient: bool = False, intervals_: Intervals = False,
            limit: Limit = 100, offset: Offset = 0) -> Response:
@@ -97,22 +97,26 @@ def scores(state: State, home: Home = "CHN", domain: Domain = "general", year: Y
                         year=year_)
 
     key = (home.upper(), domain, year, band, include_insufficient, intervals_, limit, offset)
-    return state.cached_json("risk_pages", key, build, size=256)
+    return await state.answer("risk_pages", key, build, size=1024)
 
 
 @router.get("/risk/scores/{iso3}", response_model=RiskScore, dependencies=[Depends(viewer)],
             responses=errors(404, 503))
-def country_score(iso3: str, state: State, home: Home = "CHN", domain: Domain = "general", year: Year = None,
-                  intervals_: Intervals = False) -> RiskScore:
+async def country_score(iso3: str, state: State, home: Home = "CHN", domain: Domain = "general",
+                        year: Year = None, intervals_: Intervals = False) -> Response:
     """One country's score, band, outlook, rank and dimensions (and rank interval with ``intervals=true``)."""
     code = get_countries().to_iso3(iso3.strip().upper(), "iso3")
-    year_, rows = score_table(state, home, domain, year)
-    hit = next((r for r in rows if r.iso3 == code), None)
-    if hit is None:
-        raise NotFoundError(f"{code} is not in the risk index", hint="GET /api/v1/risk/scores lists the economies")
-    if intervals_:
-        hit = hit.model_copy(update={"interval": intervals(state, home, domain, year_).get(code)})
-    return hit
+
+    def build() -> RiskScore:
+        year_, rows = score_table(state, home, domain, year)
+        hit = next((r for r in rows if r.iso3 == code), None)
+        if hit is None:
+            raise NotFoundError(f"{code} is not in the risk index", hint="GET /api/v1/risk/scores lists the economies")
+        if intervals_:
+            hit = hit.model_copy(update={"interval": intervals(state, home, domain, year_).get(code)})
+        return hit
+
+    return await state.answer("risk_pages", (code, home.upper(), domain, year, intervals_), build, size=1024)
 
 
 @router.get("/risk/explain/{iso3}", response_model=ExplanationOut, dependencies=[Depends(viewer)],
