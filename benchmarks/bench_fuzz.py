@@ -13,7 +13,7 @@ Executions per byte-level parser: ``CULTRADE_BENCH_FUZZ_EXECS`` (default 1,000,0
 cores (one process per core, each with its own seeded generator, so a run is repeatable). A whole adapter runs
 at 30-700 files/s on this shared machine (pandas, country mapping, DuckDB for BACI and GDELT), so a million
 files for each of the 37 seeds would take days; each adapter seed instead runs for
-``CULTRADE_BENCH_FUZZ_ADAPTER_SECONDS`` (default 30 s of wall time on every core), and the result gives the
+``CULTRADE_BENCH_FUZZ_ADAPTER_SECONDS`` (default 20 s of wall time on every core), and the result gives the
 executions that fitted. A finding is kept with
 its parser, exception type, message and a reproducer (the mutated bytes, base64) in the result file.
 """
@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 EXECS = int(os.environ.get("CULTRADE_BENCH_FUZZ_EXECS", "1000000"))
-ADAPTER_SECONDS = float(os.environ.get("CULTRADE_BENCH_FUZZ_ADAPTER_SECONDS", "30"))
+ADAPTER_SECONDS = float(os.environ.get("CULTRADE_BENCH_FUZZ_ADAPTER_SECONDS", "20"))
 MAX_FINDINGS = 20
+# Every execution writes a file: in memory when the machine has a tmpfs.
+_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 _NAME_PARTS = ("BACI_", "HS17", "HS92", "_Y", "2022", "_V", "202401", ".csv", "hs22", "Y0000", "٢٠٢٢", "\x00", "/")
 
 
@@ -47,7 +49,7 @@ def _bytes_target(name: str) -> Any:
     baci = next(s for s in SEEDS if s.adapter == "baci")
     gdelt = next(s for s in SEEDS if s.adapter == "gdelt")
     csv_seed = next(s for s in SEEDS if s.adapter == "wb_meta")
-    folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-", dir=_SCRATCH))
     gdelt_path = folder / gdelt.filename
 
     def random_bytes(rng: random.Random) -> bytes:
@@ -99,7 +101,7 @@ def _worker(parser: str, execs: int, seed: int, seconds: float = float("inf")) -
     start = time.perf_counter()
     if parser.startswith("adapter:"):
         chosen = next(s for s in SEEDS if s.name == parser.removeprefix("adapter:"))
-        folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
+        folder = Path(tempfile.mkdtemp(prefix="fuzz-", dir=_SCRATCH))
         store = Store(":memory:")
 
         def make(r: random.Random) -> bytes:
