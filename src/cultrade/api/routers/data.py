@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from cultrade.api.auth import api_state, viewer
 from cultrade.api.routers.common import Limit, Offset, errors
-from cultrade.api.schemas import CountryOut, IndicatorOut, IndicatorValue, Page, SourceOut
+from cultrade.api.schemas import CountryOut, IndicatorOut, IndicatorValue, Iso3Code, Page, SourceOut
 from cultrade.api.service import indicator_values, list_countries, list_indicators, page, records, sources_overview
 from cultrade.api.state import ApiState, Principal
 from cultrade.countries import get_countries
@@ -62,7 +62,7 @@ def indicators(state: State, limit: Limit = 100, offset: Offset = 0, source: str
 
 @router.get("/indicators/values", response_model=Page[IndicatorValue], tags=["indicators"], responses=errors(503))
 async def values(state: State, limit: Limit = 100, offset: Offset = 0,
-           iso3: Annotated[list[str], Query(description="Repeat for several countries.")] = [],  # noqa: B006
+           iso3: Annotated[list[Iso3Code], Query(description="ISO3 codes; repeat for several countries.")] = [],  # noqa: B006
            indicator: Annotated[list[str], Query(description="Repeat for several indicators.")] = [],  # noqa: B006
            source: str | None = None,
            year_from: Annotated[int | None, Query(ge=1800, le=2200)] = None,

@@ -16,6 +16,7 @@ from cultrade.api.schemas import (
     AlertOut,
     AlertSilenceIn,
     AlertStateName,
+    Iso3Code,
     Page,
     Severity,
     SignalOut,
@@ -60,7 +61,7 @@ def _silence_out(s: Silence) -> SilenceOut:
 
 @router.get("/signals", response_model=Page[SignalOut], dependencies=[Depends(viewer)], responses=errors())
 def signals(state: State, limit: Limit = 100, offset: Offset = 0,
-            iso3: Annotated[list[str], Query(description="Repeat for several countries.")] = [],  # noqa: B006
+            iso3: Annotated[list[Iso3Code], Query(description="ISO3 codes; repeat for several countries.")] = [],  # noqa: B006
             metric: Annotated[list[Metric], Query(description="events, protest, tone, quad4, ...")] = [],  # noqa: B006
             granularity: Granularity = "day", start: When = None, end: When = None) -> Response:
     """Country signals from the GDELT event stream (``monitor_signals``), start inclusive, end exclusive.
