@@ -274,11 +274,10 @@ def alerts_json(request: Request) -> Response:
 @router.post("/ui/alerts/{ident}/ack")
 async def ui_ack(request: Request, ident: str) -> Response:
     """Acknowledge when no REST API is mounted (same library call as ``POST /api/v1/alerts/{id}/ack``)."""
-    be = backend(request.app.state)
-    user = _ui_user(request, be, "analyst")
-    if isinstance(user, JSONResponse):
-        return user
-    body = await _json(request)
+    call = await _ui_write(request)
+    if isinstance(call, JSONResponse):
+        return call
+    be, user, body = call
     from cultrade.monitor.alerts import acknowledge
 
     try:
@@ -293,11 +292,10 @@ async def ui_ack(request: Request, ident: str) -> Response:
 @router.post("/ui/alerts/{ident}/silence")
 async def ui_silence(request: Request, ident: str) -> Response:
     """Silence an alert's rule for its country when no REST API is mounted (the API's ``/silence`` otherwise)."""
-    be = backend(request.app.state)
-    user = _ui_user(request, be, "analyst")
-    if isinstance(user, JSONResponse):
-        return user
-    body = await _json(request)
+    call = await _ui_write(request)
+    if isinstance(call, JSONResponse):
+        return call
+    be, user, body = call
     from cultrade.monitor.alerts import find_alert, silence_alert
 
     try:
@@ -312,6 +310,15 @@ async def ui_silence(request: Request, ident: str) -> Response:
         return JSONResponse(msg, status_code=422)
     return JSONResponse({"id": silence.id, "matchers": matchers, "ends_at": silence.ends_at.isoformat()},
                         status_code=201)
+
+
+async def _ui_write(request: Request) -> tuple[ApiState, User, dict[str, Any]] | JSONResponse:
+    """The state, the analyst making a dashboard write (CSRF-checked) and the JSON body; or the refusal."""
+    be = backend(request.app.state)
+    user = _ui_user(request, be, "analyst")
+    if isinstance(user, JSONResponse):
+        return user
+    return be, user, await _json(request)
 
 
 async def _json(request: Request) -> dict[str, Any]:
