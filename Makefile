@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CULTRADE_HOME ?= $(CURDIR)/.cultrade-demo
 
-.PHONY: demo test bench lint typecheck snapshot countries clean browser
+.PHONY: demo test bench lint typecheck snapshot countries clean browser loadtool
 
 # Browser tests and PDF reports use Debian's Chromium (never a browser Playwright downloads).
 browser:
@@ -14,6 +14,15 @@ browser:
 	    echo "installing Debian chromium and CJK fonts (apt)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium not installed and not root: browser tests and PDF reports will be skipped"; fi; \
+	fi
+
+# The closed-loop load benchmark drives the server with Debian's wrk.
+loadtool:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian wrk (apt)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk not installed and not root: the load benchmark will be skipped"; fi; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -30,7 +39,7 @@ test: $(STAMP) browser
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest src tests
 
-bench: $(STAMP) browser
+bench: $(STAMP) browser loadtool
 	$(BIN)/python -m benchmarks.run
 
 lint: $(STAMP)

@@ -75,8 +75,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(workdir), str(port)],
+def start_server(workdir: Path, port: int, script: str = SERVER, python: str = sys.executable
+                 ) -> subprocess.Popen[bytes]:
+    """Run ``script`` (the app under uvicorn) with ``python`` on ``port``; return once its health route answers."""
+    proc = subprocess.Popen([python, "-c", script, str(workdir), str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -79,3 +79,17 @@ def test_sources_available_lists_adapters_with_licences() -> None:
     result = runner.invoke(app, ["sources", "--available"])
     assert result.exit_code == 0
     assert "wgi" in result.output and "CC BY 4.0" in result.output
+
+
+def test_cli_writes_are_audited_with_the_local_user() -> None:
+    created = runner.invoke(app, ["keys", "create", "--name", "ops", "--role", "viewer"])
+    assert created.exit_code == 0, created.output
+    key_id = created.output.split()[2]
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    from cultrade.store import open_store
+
+    with open_store() as store:
+        rows = store.con.execute("SELECT key_name, role, method, path, detail FROM api_audit ORDER BY id").fetchall()
+    assert [r[3] for r in rows] == ["keys create", "keys revoke"]
+    assert all(r[0].startswith("cli:") and r[1] == "local" and r[2] == "CLI" for r in rows)
+    assert key_id in rows[0][4] and key_id in rows[1][4]

@@ -52,7 +52,7 @@ def _numeric_key(value: str) -> str:
     value = value.strip()
     try:
         return str(int(float(value)))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or inf
         return value
 
 

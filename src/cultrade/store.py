@@ -148,6 +148,20 @@ class Store:
         self._tables: dict[str, IbisTable] = {}
         self._memo: dict[Hashable, Any] = {}
 
+    def cursor_view(self) -> Store:
+        """This store over a new DuckDB cursor: for reads in another thread while this one is busy.
+
+        Cursors of one database run queries concurrently; each sees committed data (a write transaction in
+        progress on :attr:`con` stays invisible until it commits). Not for writes: :meth:`transaction` on a
+        view would not clear this store's memo.
+        """
+        view = object.__new__(type(self))
+        view.settings, view.path = self.settings, self.path
+        view.con = self.con.cursor()
+        view.con.execute("SET timezone = 'UTC'; SET python_enable_replacements = false")
+        view._tables, view._memo = {}, {}
+        return view
+
     @cached_property
     def ibis(self) -> ibis.BaseBackend:
         """The Ibis backend over :attr:`con`; loading it costs ~0.1 s, which an ingest does not need."""

@@ -155,10 +155,12 @@ def test_session_cookie_login_and_logout(api: Any, api_factory: Any, tmp_path: A
     r = client.post(V1 + "/session", json={"key": other.keys["analyst"]})
     assert r.status_code == 200 and r.json()["role"] == "analyst"
     cookie = r.headers["set-cookie"]
-    assert "cultrade_key=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "cultrade_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert other.keys["analyst"] not in cookie
+    csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
     assert client.get(V1 + "/session").json()["name"] == "test-analyst"
-    assert client.post(V1 + "/watchlists", json=WL).status_code == 201
-    assert client.delete(V1 + "/session").status_code == 204
+    assert client.post(V1 + "/watchlists", json=WL, headers=csrf).status_code == 201
+    assert client.delete(V1 + "/session", headers=csrf).status_code == 204
     assert client.get(V1 + "/session").status_code == 401
     other.state().close()
 

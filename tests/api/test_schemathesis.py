@@ -1,9 +1,11 @@
-"""Property-based run of every operation in the OpenAPI schema (schemathesis, ASGI, admin key): never a 5xx.
+"""The API contract, checked by schemathesis.
 
-Each operation is one test, with at most ``MAX_EXAMPLES`` positive and negative
-examples (derandomized, so the run is repeatable and bounded). The operations are
-read from the schema of an app on an empty in-memory store at collection time;
-the calls go to an app on a copy of the snapshot store.
+* ``test_contract_holds_under_every_check``: the schemathesis CLI with ``--checks all`` and every phase
+  (coverage, fuzzing, stateful) against the API served on 127.0.0.1, ``CONTRACT_EXAMPLES`` examples per
+  operation, deterministic; any finding fails the suite (``tests/api/contract.py``; the long run of at least
+  20,000 cases is ``benchmarks/bench_contract.py``).
+* ``test_no_server_errors``: every operation in-process (ASGI) with positive and negative examples: never a
+  5xx, and every error answer has the one error body.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cultrade.api import create_app
 from cultrade.settings import Settings
 
 MAX_EXAMPLES = 10
+CONTRACT_EXAMPLES = 5
 ERROR_KEYS = {"error", "message", "path", "row", "column", "hint"}
 
 
@@ -65,8 +68,18 @@ def test_no_server_errors(method: str, path: str, api_schema: Any, fuzz_api: Any
     run()
 
 
+def test_contract_holds_under_every_check(tmp_path: Any) -> None:
+    from tests.api.contract import run_schemathesis
+
+    result = run_schemathesis(tmp_path, max_examples=CONTRACT_EXAMPLES)
+    assert result["operations"].get("tested", 0) >= 40 and result["cases"] > 1000, result["output"][-3000:]
+    assert result["exit_code"] == 0 and not result["failures"] and not result["errors"], result["output"][-8000:]
+
+
 def test_schema_is_served(fuzz_api: Any) -> None:
     doc = fuzz_api.client.get("/api/v1/openapi.json").json()
     assert doc["info"]["title"] == "cultrade API"
     assert {"HTTPBearer", "APIKeyHeader", "APIKeyCookie"} <= set(doc["components"]["securitySchemes"])
     assert fuzz_api.client.get("/api/docs").status_code == 200
+    documented = {code for ops in doc["paths"].values() for op in ops.values() for code in op["responses"]}
+    assert {"400", "401", "403", "404", "409", "422", "429"} <= documented

@@ -123,7 +123,7 @@ def test_alerts_acknowledge_and_silence(page: Any, base_url: str, demo: Demo, sc
     assert "acknowledged by dashboard-test" in page.locator(f"#alerts-body tr[data-id='{irn}']").inner_text()
     tur = page.locator(f"#alerts-body tr[data-id='{demo.alert_ids[1]}']")
     tur.locator("button.silence").click()
-    page.wait_for_function("document.getElementById('silences-body').innerText.includes('iso3=TUR')")
+    page.wait_for_function("() => document.getElementById('silences-body').innerText.includes('iso3=TUR')")
     page.check("#only-active")
     assert page.locator("#alerts-body tr").count() == 4          # the resolved one is hidden
     _shot(page, screenshot_dir, "alerts-en")

@@ -86,16 +86,32 @@ def test_dashboard_only_app_login_ack_and_silence(web_only: Demo) -> None:
     page = c.get("/alerts").text
     assert "/ui/alerts/{id}/ack" in page
     ident = web_only.alert_ids[0]
-    assert c.post(f"/ui/alerts/{ident}/ack", json={}).status_code == 403          # no UI header: refused
-    r = c.post(f"/ui/alerts/{ident}/ack", json={"comment": "seen"}, headers={"X-Cultrade-UI": "1"})
+    csrf = {"X-CSRF-Token": page_csrf(page)}
+    assert c.post(f"/ui/alerts/{ident}/ack", json={}).status_code == 403          # no CSRF token: refused
+    assert c.post(f"/ui/alerts/{ident}/ack", json={}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    r = c.post(f"/ui/alerts/{ident}/ack", json={"comment": "seen"}, headers=csrf)
     assert r.status_code == 200 and r.json()["by"] == "dashboard-test"
     rows = {a["id"]: a for a in c.get("/ui/alerts.json").json()["alerts"]}
     assert rows[ident]["acked"] and rows[ident]["acked_by"] == "dashboard-test"
-    r = c.post(f"/ui/alerts/{web_only.alert_ids[1]}/silence", json={"duration_hours": 2},
-               headers={"X-Cultrade-UI": "1"})
+    r = c.post(f"/ui/alerts/{web_only.alert_ids[1]}/silence", json={"duration_hours": 2}, headers=csrf)
     assert r.status_code == 201 and "iso3=TUR" in r.json()["matchers"]
     assert c.get("/ui/alerts.json").json()["silences"][0]["author"] == "dashboard-test"
-    assert c.post("/ui/alerts/ffffffff/ack", json={}, headers={"X-Cultrade-UI": "1"}).status_code == 404
+    assert c.post("/ui/alerts/ffffffff/ack", json={}, headers=csrf).status_code == 404
+    with web_only.app.state.web.lock:
+        audit = web_only.store.con.execute("SELECT key_name, role, path, status FROM api_audit WHERE method = 'POST' "
+                                           "ORDER BY id").fetchall()
+    assert ("dashboard-test", "analyst", f"/ui/alerts/{ident}/ack", 200) in audit
+    assert ("dashboard-test", "analyst", "/login", 200) in audit
+
+
+def page_csrf(html: str) -> str:
+    """The session's CSRF token from a page's embedded data."""
+    import json
+    import re
+
+    found = re.search(r'<script id="page-data" type="application/json">(.*?)</script>', html, re.S)
+    assert found is not None
+    return str(json.loads(found.group(1))["csrf"])
 
 
 def test_static_assets_are_vendored(demo: Demo, tmp_path: Path) -> None:

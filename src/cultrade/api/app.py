@@ -35,8 +35,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cultrade import __version__
-from cultrade.api import errors
+from cultrade.api import docs, errors, security
 from cultrade.api.auth import UNSAFE
+from cultrade.api.ratelimit import FailedAuthLimiter
 from cultrade.api.routers import config, data, markets, meta, monitor, risk, trade
 from cultrade.api.settings import ApiSettings
 from cultrade.api.state import ApiState
@@ -47,8 +48,10 @@ PREFIX = "/api/v1"
 
 DESCRIPTION = """Country risk, monitoring and cultural trade statistics for cultural enterprises going abroad.
 
-Authenticate with an API key: `Authorization: Bearer <key>`, `X-API-Key: <key>`, or the
-`cultrade_key` cookie set by `POST /api/v1/session`. Roles: **viewer** reads; **analyst** also
+Authenticate with an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`; browsers log in
+with `POST /api/v1/session`, which sets the session cookie `cultrade_session` (an opaque id, never the key)
+and returns a CSRF token that every cookie-authenticated write sends as `X-CSRF-Token`. Repeated failed
+log-ins are slowed down (429 with `Retry-After`). Roles: **viewer** reads; **analyst** also
 manages watchlists, acknowledgements, silences and risk overrides; **admin** also rules and keys.
 Every error answer is `{error, message, path, row, column, hint}`.
 """
@@ -106,25 +109,52 @@ def _mount_web(app: FastAPI) -> bool:
 
 def create_app(store_path: str | Path | None = None, *, settings: Settings | None = None,
                api_settings: ApiSettings | None = None, rules_path: Path | None = None,
-               mount_web: bool = True) -> FastAPI:
-    """The API on the store at ``store_path`` (default: the settings' store), plus the dashboard if installed."""
+               mount_web: bool = True, limiter: FailedAuthLimiter | None = None) -> FastAPI:
+    """The API on the store at ``store_path`` (default: the settings' store), plus the dashboard if installed.
+
+    ``limiter``: the backoff on failed log-ins (tests pass one with their own clock)."""
     settings = settings or get_settings()
     api = api_settings or ApiSettings()
-    state = ApiState.open(store_path, settings, api, rules_path)
+    state = ApiState.open(store_path, settings, api, rules_path, limiter)
 
     app = FastAPI(title="cultrade API", version=__version__, description=DESCRIPTION,
-                  openapi_url=f"{PREFIX}/openapi.json", docs_url="/api/docs", redoc_url=None)
+                  openapi_url=f"{PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.api = state
     errors.install(app)
     for module in (meta, data, risk, trade, markets, monitor, config):
         app.include_router(module.router, prefix=PREFIX)
     app.add_middleware(AuditMiddleware)
+    security.install(app)
+    docs.install(app)
     if api.cors_list:
         app.add_middleware(CORSMiddleware, allow_origins=api.cors_list, allow_credentials=True,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.state.web_mounted = _mount_web(app) if mount_web else False
+    _document_body_errors(app)
     return app
+
+
+def _document_body_errors(app: FastAPI) -> None:
+    """Document 400 (a body that is not JSON, refused before validation) on every operation taking a body."""
+    from cultrade.api.routers.common import errors as error_responses
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            bad_body = error_responses(400)[400]
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        operation["responses"].setdefault("400", {
+                            "description": bad_body["description"],
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_factory() -> Any:

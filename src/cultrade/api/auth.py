@@ -1,29 +1,32 @@
-"""Who may call what: API keys from a header or the session cookie, checked against a minimum role.
+"""Who may call what: an API key from a header, or a login session from its cookie, checked against a role.
 
-A key is accepted from ``Authorization: Bearer <key>``, ``X-API-Key: <key>`` or the
-HttpOnly cookie ``cultrade_key`` (set by ``POST /api/v1/session``), in that order.
+A key is accepted from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; a browser logs in once
+(``POST /api/v1/session``, or the dashboard's form) and then sends the opaque session id in the HttpOnly
+cookie ``cultrade_session`` (:mod:`cultrade.api.sessions`): the key itself never goes into a cookie.
 ``require("analyst")`` is the dependency of a route analysts and admins may use.
-No key, an unknown or a revoked key → 401; a role below the route's → 403.
+No credential, an unknown or revoked key, an ended or expired session → 401; a role below the route's
+→ 403; a cookie-authenticated write without the session's ``X-CSRF-Token`` → 403; too many failed attempts
+from the client or for the key prefix → 429 with ``Retry-After`` (:mod:`cultrade.api.ratelimit`).
 Refusals of unsafe methods (POST, PUT, PATCH, DELETE) are audited too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from cultrade.api.errors import AuthError, ForbiddenError
+from cultrade.api.errors import ForbiddenError
 from cultrade.api.keys import role_at_least
-from cultrade.api.state import ApiState, Principal
-
-COOKIE = "cultrade_key"
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+from cultrade.api.sessions import COOKIE, OpenedSession
+from cultrade.api.settings import ApiSettings
+from cultrade.api.state import UNSAFE, ApiState, Principal
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: <API key>")
-cookie_scheme = APIKeyCookie(name=COOKIE, auto_error=False, description="Session cookie set by POST /api/v1/session")
+cookie_scheme = APIKeyCookie(name=COOKIE, auto_error=False,
+                             description="Session id set by POST /api/v1/session (writes also need X-CSRF-Token)")
 
 
 def api_state(request: Request) -> ApiState:
@@ -31,44 +34,57 @@ def api_state(request: Request) -> ApiState:
     return state
 
 
-def presented_key(bearer: HTTPAuthorizationCredentials | None, header: str | None, cookie: str | None) -> str | None:
+def presented_key(bearer: HTTPAuthorizationCredentials | None, header: str | None) -> str | None:
+    """The API key a request sends in a header (Bearer first), if any."""
     if bearer is not None and bearer.credentials:
         return bearer.credentials
-    return header or cookie or None
+    return header or None
 
 
-def _refuse(request: Request, state: ApiState, principal: Principal | None, error: Exception, code: int) -> None:
-    if request.method in UNSAFE:
-        state.audit_outside(request, principal, code, str(error))
-    raise error
+def set_session_cookie(response: Response, opened: OpenedSession, api: ApiSettings) -> None:
+    """The session cookie, the same on every path that logs in: HttpOnly, SameSite=Strict, Secure if configured."""
+    response.set_cookie(COOKIE, opened.id, httponly=True, samesite="strict", secure=api.cookie_secure,
+                        max_age=api.cookie_max_age, path="/")
 
 
-def require(role: str) -> Callable[..., Principal]:
+def clear_session_cookie(response: Response, api: ApiSettings) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=api.cookie_secure)
+
+
+def identify(request: Request, state: ApiState, key: str | None, session_id: str | None) -> Principal:
+    """:meth:`ApiState.identify`, with refused writes audited."""
+    try:
+        principal = state.identify(request, key, session_id)
+    except Exception as exc:
+        if request.method in UNSAFE:
+            from cultrade.api.errors import status_for
+
+            state.audit_outside(request, None, status_for(exc), str(exc))
+        raise
+    request.state.principal = principal
+    return principal
+
+
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency returning the caller's :class:`Principal` when its role is at least ``role``."""
 
-    def dependency(
+    # async: it runs on the event loop instead of taking a worker thread (a key or session found in the last
+    # few seconds is a dictionary lookup; a miss is one indexed query on this thread's cursor).
+    async def dependency(
         request: Request,
         bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),  # noqa: B008
         header: str | None = Depends(header_scheme),
         cookie: str | None = Depends(cookie_scheme),
     ) -> Principal:
         state = api_state(request)
-        key = presented_key(bearer, header, cookie)
-        if not key:
-            _refuse(request, state, None, AuthError(
-                "an API key is required", hint="send Authorization: Bearer <key>, X-API-Key: <key>, or log in "
-                "with POST /api/v1/session; admins create keys with `cultrade keys create`"), 401)
-        found = state.authenticate(key or "")
-        if found is None:
-            _refuse(request, state, None, AuthError(
-                "unknown or revoked API key", hint="ask an admin for a valid key (`cultrade keys list`)"), 401)
-        assert found is not None
-        principal = Principal(found.id, found.name, found.role)
-        request.state.principal = principal
-        if not role_at_least(found.role, role):
-            _refuse(request, state, principal, ForbiddenError(
-                f"this needs the {role} role; key {found.name!r} is {found.role}",
-                hint="use a key with a higher role"), 403)
+        key = presented_key(bearer, header)
+        principal = identify(request, state, key, None if key else cookie)
+        if not role_at_least(principal.role, role):
+            error = ForbiddenError(f"this needs the {role} role; key {principal.name!r} is {principal.role}",
+                                   hint="use a key with a higher role")
+            if request.method in UNSAFE:
+                state.audit_outside(request, principal, 403, str(error))
+            raise error
         return principal
 
     dependency.__name__ = f"require_{role}"
@@ -79,4 +95,5 @@ viewer = require("viewer")
 analyst = require("analyst")
 admin = require("admin")
 
-__all__ = ["COOKIE", "UNSAFE", "admin", "analyst", "api_state", "presented_key", "require", "viewer"]
+__all__ = ["COOKIE", "UNSAFE", "admin", "analyst", "api_state", "clear_session_cookie", "identify",
+           "presented_key", "require", "set_session_cookie", "viewer"]

@@ -56,11 +56,30 @@ class ForbiddenError(CultradeError):
     exit_code = 2
 
 
+class ConflictError(CultradeError):
+    """The request conflicts with the current state (HTTP 409), e.g. a key revoking itself."""
+
+    exit_code = 2
+
+
+class RateLimitError(CultradeError):
+    """Too many failed authentications from this client or for this key prefix (HTTP 429, Retry-After)."""
+
+    exit_code = 2
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, int(retry_after + 0.999))
+        super().__init__(f"too many failed log-ins; try again in {self.retry_after} s",
+                         hint="check the key; each further failure doubles the wait")
+
+
 # Most specific first: the first isinstance match wins.
 STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (AuthError, 401),
+    (RateLimitError, 429),
     (ForbiddenError, 403),
     (NotFoundError, 404),
+    (ConflictError, 409),
     (UnknownCountryError, 404),
     (UnknownSourceError, 404),
     (ConfigError, 422),
@@ -97,6 +116,8 @@ async def _cultrade_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CultradeError)
     code = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+    if isinstance(exc, RateLimitError):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(exc, request.url.path), status_code=code, headers=headers)
 
 
@@ -122,8 +143,27 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else phrase
     hint = "see /api/docs for the routes" if exc.status_code in (404, 405) else None
     name = phrase.title().replace(" ", "").replace("-", "")
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return JSONResponse(_plain(name, message, request.url.path, hint=hint), status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+                        headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette names only the first matching route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = dict(request.scope)
+    for route in request.app.router.routes:
+        for method in getattr(route, "methods", None) or ():
+            match, _ = route.matches({**scope, "method": method})
+            if match == Match.FULL:
+                methods.add(method)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -140,4 +180,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_handler)
 
 
-__all__ = ["STATUS", "AuthError", "ForbiddenError", "NotFoundError", "error_body", "install", "status_for"]
+__all__ = ["STATUS", "AuthError", "ConflictError", "ForbiddenError", "NotFoundError", "RateLimitError",
+           "allowed_methods", "error_body", "install", "status_for"]

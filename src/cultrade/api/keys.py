@@ -54,6 +54,8 @@ _DDL = (
     f"""CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} (
         id BIGINT PRIMARY KEY DEFAULT nextval('api_audit_ids'), "at" TIMESTAMP NOT NULL, key_id VARCHAR,
         role VARCHAR, method VARCHAR NOT NULL, path VARCHAR NOT NULL, status INTEGER NOT NULL, detail VARCHAR)""",
+    # Stores made before the key's name was recorded beside its id.
+    f"ALTER TABLE {AUDIT_TABLE} ADD COLUMN IF NOT EXISTS key_name VARCHAR",
 )
 _COLUMNS = ("id", "name", "role", "created_at", "revoked_at", "last_used_at")
 
@@ -79,9 +81,17 @@ def role_at_least(role: str, needed: str) -> bool:
 
 
 def ensure_tables(store: Store) -> None:
-    """Create ``api_keys`` and ``api_audit`` if missing (idempotent)."""
+    """Create ``api_keys``, ``api_audit`` and ``api_sessions`` if missing (idempotent)."""
+    from cultrade.api.sessions import ensure_table
+
     for ddl in _DDL:
         store.con.execute(ddl)
+    ensure_table(store)
+
+
+def key_columns(alias: str = "") -> str:
+    """The SELECT list of a stored key (for :func:`key_row`), optionally qualified by a table alias."""
+    return ", ".join(f"{alias}.{c}" if alias else c for c in _COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,8 @@ class CreatedKey(ApiKey):
     key: str = ""
 
 
-def _row(values: tuple[Any, ...]) -> ApiKey:
+def key_row(values: tuple[Any, ...]) -> ApiKey:
+    """An :class:`ApiKey` from a row selected with :func:`key_columns`."""
     return ApiKey(*values)
 
 
@@ -124,13 +135,13 @@ def list_keys(store: Store, *, include_revoked: bool = True) -> list[ApiKey]:
     ensure_tables(store)
     where = "" if include_revoked else "WHERE revoked_at IS NULL"
     rows = store.con.execute(f"SELECT {', '.join(_COLUMNS)} FROM {KEYS_TABLE} {where} ORDER BY created_at, id")
-    return [_row(r) for r in rows.fetchall()]
+    return [key_row(r) for r in rows.fetchall()]
 
 
 def get_key(store: Store, key_id: str) -> ApiKey | None:
     ensure_tables(store)
     row = store.con.execute(f"SELECT {', '.join(_COLUMNS)} FROM {KEYS_TABLE} WHERE id = ?", [key_id]).fetchone()
-    return _row(row) if row else None
+    return key_row(row) if row else None
 
 
 def find_key(store: Store, key: str) -> ApiKey | None:
@@ -139,7 +150,7 @@ def find_key(store: Store, key: str) -> ApiKey | None:
         return None
     row = store.con.execute(f"SELECT {', '.join(_COLUMNS)} FROM {KEYS_TABLE} WHERE hash = ?",
                             [hash_key(key)]).fetchone()
-    return _row(row) if row else None
+    return key_row(row) if row else None
 
 
 def revoke_key(store: Store, key_id: str) -> ApiKey:
@@ -151,7 +162,10 @@ def revoke_key(store: Store, key_id: str) -> ApiKey:
 
         raise NotFoundError(f"no API key with id {key_id!r}", hint="list them with `cultrade keys list`")
     if found.revoked_at is None:
+        from cultrade.api.sessions import end_key_sessions
+
         store.con.execute(f"UPDATE {KEYS_TABLE} SET revoked_at = ? WHERE id = ?", [_now(), key_id])
+        end_key_sessions(store, key_id)
     return get_key(store, key_id) or found
 
 
@@ -160,12 +174,25 @@ def touch_key(store: Store, key_id: str, at: datetime | None = None) -> None:
 
 
 def audit(store: Store, *, method: str, path: str, status: int, key_id: str | None = None,
-          role: str | None = None, detail: Any = None) -> None:
+          role: str | None = None, detail: Any = None, key_name: str | None = None) -> None:
     """Append one row to ``api_audit`` (call inside the write's transaction when there is one)."""
     text = detail if isinstance(detail, str) or detail is None else json.dumps(detail, default=str,
                                                                                 ensure_ascii=False)
-    store.con.execute(f'INSERT INTO {AUDIT_TABLE} ("at", key_id, role, method, path, status, detail) '
-                      "VALUES (?, ?, ?, ?, ?, ?, ?)", [_now(), key_id, role, method, path, int(status), text])
+    store.con.execute(f'INSERT INTO {AUDIT_TABLE} ("at", key_id, key_name, role, method, path, status, detail) '
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      [_now(), key_id, key_name, role, method, path, int(status), text])
+
+
+def audit_local(store: Store, command: str, detail: Any = None) -> None:
+    """Audit a write made by the local command line (no key: the operating-system user and role ``local``)."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (containers)
+        user = "unknown"
+    ensure_tables(store)
+    audit(store, method="CLI", path=command, status=0, key_name=f"cli:{user}", role="local", detail=detail)
 
 
 def audit_frame(store: Store, *, key_id: str | None = None, method: str | None = None,
@@ -187,5 +214,5 @@ def audit_frame(store: Store, *, key_id: str | None = None, method: str | None =
 
 
 __all__ = ["AUDIT_TABLE", "KEYS_TABLE", "ROLES", "ApiKey", "CreatedKey", "Role", "audit", "audit_frame",
-           "check_role", "create_key", "ensure_tables", "find_key", "get_key", "hash_key", "list_keys",
-           "revoke_key", "role_at_least", "touch_key"]
+           "audit_local", "check_role", "create_key", "ensure_tables", "find_key", "get_key", "hash_key",
+           "key_columns", "key_row", "list_keys", "revoke_key", "role_at_least", "touch_key"]

@@ -8,14 +8,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from cultrade.classification import CulturalCode
+from cultrade.risk.framework import load_framework
 
 T = TypeVar("T")
+
+
+def utc(value: datetime) -> datetime:
+    """A time-zone aware UTC datetime; the store keeps naive UTC times.
+
+    >>> utc(datetime(2025, 1, 2, 3, 4)).isoformat()
+    '2025-01-02T03:04:00+00:00'
+    """
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: Every timestamp the API serves: RFC 3339 with its offset (UTC).
+UtcDateTime = Annotated[datetime, AfterValidator(utc)]
+Matcher = Annotated[str, StringConstraints(pattern=r"^ *[A-Za-z_][A-Za-z0-9_]* *(=~|!~|!=|=)[^\n\r]*$", max_length=500)]
+# ASCII classes, not \s and \S: Python's and the validator's (Rust) ideas of Unicode whitespace differ.
+Receiver = Annotated[str, StringConstraints(pattern=r"^(log|webhook:https?://[!-~]+|email:[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+)$",
+                                            max_length=2000)]
+_DOMAINS = "^(" + "|".join(load_framework().domain_names()) + ")$"
+Iso3Code = Annotated[str, StringConstraints(pattern=r"^ *[A-Za-z]{3} *$")]
 Severity = Literal["info", "warning", "critical"]
 AlertStateName = Literal["inactive", "pending", "firing", "resolved", "nodata"]
 RoleName = Literal["viewer", "analyst", "admin"]
@@ -54,6 +74,11 @@ class WhoAmI(BaseModel):
 
 class SessionIn(BaseModel):
     key: str = Field(min_length=1, max_length=200, description="An API key.")
+
+
+class SessionOut(WhoAmI):
+    csrf_token: str = Field(description="Send as X-CSRF-Token with every write authenticated by the cookie.")
+    expires_at: UtcDateTime
 
 
 # -- countries and indicators ---------------------------------------------------------------
@@ -163,7 +188,7 @@ class OverrideIn(BaseModel):
     value: float = Field(ge=0, le=10, description="New value on the 0-10 risk scale.")
     reason: str = Field(min_length=1, max_length=2000)
     home: str = Field(default="CHN", min_length=3, max_length=3)
-    domain: str = "general"
+    domain: str = Field(default="general", pattern=_DOMAINS, description="A domain profile of the framework.")
 
 
 class OverrideOut(BaseModel):
@@ -176,7 +201,7 @@ class OverrideOut(BaseModel):
     old_value: float | None
     author: str
     reason: str
-    created_at: datetime
+    created_at: UtcDateTime
     active: bool
     home: str
     domain: str
@@ -209,7 +234,7 @@ class DomainOut(BaseModel):
 class SignalOut(BaseModel):
     iso3: str
     granularity: str
-    ts: datetime
+    ts: UtcDateTime
     metric: str
     value: float | None
     baseline: float | None = None
@@ -224,11 +249,11 @@ class AlertOut(BaseModel):
     severity: str | None
     state: str
     value: float | None
-    sample_ts: datetime | None
-    since: datetime | None
-    resolved_at: datetime | None
+    sample_ts: UtcDateTime | None
+    since: UtcDateTime | None
+    resolved_at: UtcDateTime | None
     acked_by: str | None
-    acked_at: datetime | None
+    acked_at: UtcDateTime | None
     labels: dict[str, str]
 
 
@@ -240,8 +265,8 @@ class AlertDetail(BaseModel):
     seq: int
     value: float | None
     summary: str
-    fired_at: datetime | None
-    resolved_at: datetime | None
+    fired_at: UtcDateTime | None
+    resolved_at: UtcDateTime | None
     acked_seq: int | None
     events: list[dict[str, Any]]
     silenced_by: list[str]
@@ -252,15 +277,16 @@ class AckIn(BaseModel):
 
 
 class SilenceIn(BaseModel):
-    matchers: list[str] = Field(min_length=1, max_length=20, description="label=value, label!=value, label=~re")
+    matchers: list[Matcher] = Field(min_length=1, max_length=20, description="label=value, label!=value, label=~re")
     reason: str = Field(min_length=1, max_length=2000)
-    duration_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+    duration_hours: float = Field(default=24.0, ge=0.01, le=24 * 366)
 
 
 class AlertSilenceIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
-    duration_hours: float = Field(default=24.0, gt=0, le=24 * 366)
-    matchers: list[str] | None = Field(default=None, description="Default: alertname and iso3 of the alert.")
+    duration_hours: float = Field(default=24.0, ge=0.01, le=24 * 366)
+    matchers: list[Matcher] | None = Field(default=None, max_length=20,
+                                           description="Default: alertname and iso3 of the alert.")
 
 
 class SilenceOut(BaseModel):
@@ -268,8 +294,8 @@ class SilenceOut(BaseModel):
     matchers: list[str]
     author: str
     reason: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDateTime
+    ends_at: UtcDateTime
     active: bool
 
 
@@ -280,10 +306,11 @@ class UnsilenceOut(BaseModel):
 class WatchlistIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enterprise: str = Field(min_length=1, max_length=200)
-    countries: list[str] = Field(default_factory=list, max_length=300)
+    countries: list[Iso3Code] = Field(default_factory=list, max_length=300)
     domains: list[str] = Field(default_factory=list, max_length=50)
     min_severity: Severity = "warning"
-    receivers: list[str] = Field(default_factory=lambda: ["log"], min_length=1, max_length=20)
+    receivers: list[Receiver] = Field(default_factory=lambda: ["log"], min_length=1, max_length=20,
+                                      description="log, webhook:https://host/path or email:name@example.org")
 
 
 class WatchlistOut(BaseModel):
@@ -293,7 +320,7 @@ class WatchlistOut(BaseModel):
     domains: list[str]
     min_severity: str
     receivers: list[str]
-    created_at: datetime | None
+    created_at: UtcDateTime | None
 
 
 class RuleOut(BaseModel):
@@ -307,7 +334,7 @@ class RuleOut(BaseModel):
 
 
 class RulePatch(BaseModel):
-    enabled: bool
+    enabled: StrictBool
 
 
 # -- keys and audit -------------------------------------------------------------------------
@@ -320,9 +347,9 @@ class KeyOut(BaseModel):
     id: str
     name: str
     role: str
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDateTime
+    revoked_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
 
 
 class KeyCreated(KeyOut):
@@ -331,8 +358,9 @@ class KeyCreated(KeyOut):
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: UtcDateTime
     key_id: str | None
+    key_name: str | None = Field(default=None, description="Who: the key's name, or cli:<user> for the command line.")
     role: str | None
     method: str
     path: str

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cultrade.api.errors import NotFoundError
+from cultrade.api.schemas import utc
 from cultrade.countries import get_countries
 from cultrade.errors import StoreError
 from cultrade.monitor.alerts import AlertState, Silence, list_alerts, load_alerts, load_silences
@@ -34,8 +35,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime().isoformat()
-    if isinstance(value, datetime | date):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return utc(value).isoformat()  # every timestamp served carries its offset
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, np.generic):
         return _plain(value.item())
@@ -45,10 +48,11 @@ def _plain(value: Any) -> Any:
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN/NaT/NA → None, timestamps → ISO 8601, numpy scalars → Python (floats exact).
+    """JSON-ready rows: NaN/NaT/NA → None, timestamps → ISO 8601 in UTC with the offset (the store keeps naive
+    UTC), numpy scalars → Python (floats exact).
 
     >>> records(pd.DataFrame({"a": [1.0, float("nan")], "t": pd.to_datetime(["2025-01-02", None])}))
-    [{'a': 1.0, 't': '2025-01-02T00:00:00'}, {'a': None, 't': None}]
+    [{'a': 1.0, 't': '2025-01-02T00:00:00+00:00'}, {'a': None, 't': None}]
     """
     if df.empty:
         return []
@@ -120,21 +124,31 @@ def list_indicators(store: Store, *, source: str | None = None, q: str | None = 
 def indicator_values(store: Store, *, iso3: Sequence[str] = (), indicator: Sequence[str] = (),
                      source: str | None = None, year_from: int | None = None, year_to: int | None = None,
                      limit: int = 100, offset: int = 0) -> tuple[pd.DataFrame, int]:
-    """A page of indicator values (source, iso3, year, indicator, value) and the number of matching rows."""
-    t = _indicators(store)
-    if iso3:
-        t = t.filter(t.iso3.isin([c.upper() for c in iso3]))
-    if indicator:
-        t = t.filter(t.indicator.isin(list(indicator)))
-    if source:
-        t = t.filter(t.source == source)
-    if year_from is not None:
-        t = t.filter(t.year >= year_from)
-    if year_to is not None:
-        t = t.filter(t.year <= year_to)
-    total = int(t.count().execute())
-    rows = t.order_by(["source", "indicator", "iso3", "year"]).limit(limit, offset=offset).execute()
-    return rows, total
+    """A page of indicator values (source, iso3, year, indicator, value) and the number of matching rows.
+
+    One parameterised query (the total rides along as a window count): building and compiling the same
+    query as an Ibis expression cost ~50 ms of Python per call, the query itself ~2 ms.
+    """
+    if not store.has_table(INDICATOR_VIEW):
+        raise StoreError("no indicators are loaded", hint="run `cultrade init` to load the bundled snapshot")
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    for column, values in (("iso3", [c.upper() for c in iso3]), ("indicator", list(indicator))):
+        if values:
+            where.append(f"{column} IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(values)
+    for condition, value in (("source = ?", source), ("year >= ?", year_from), ("year <= ?", year_to)):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    cond = " AND ".join(where)
+    rows = store.con.execute(
+        f"SELECT source, iso3, year, indicator, value, count(*) OVER () AS total FROM {INDICATOR_VIEW} "
+        f"WHERE {cond} ORDER BY source, indicator, iso3, year LIMIT ? OFFSET ?", [*params, limit, offset]).df()
+    if not rows.empty:
+        return rows.drop(columns="total"), int(rows["total"].iloc[0])
+    counted = store.con.execute(f"SELECT count(*) FROM {INDICATOR_VIEW} WHERE {cond}", params).fetchone()
+    return rows.drop(columns="total"), int(counted[0]) if counted else 0
 
 
 # -- alerts ------------------------------------------------------------------------------------
@@ -167,6 +181,17 @@ def alerts_version(store: Store) -> tuple[Any, ...] | None:
     return tuple(row) if row else None
 
 
+def signals_version(store: Store) -> tuple[Any, ...]:
+    """A cheap stamp that changes whenever signals are written (rows and the last write)."""
+    from cultrade.monitor.signals import SIGNALS_TABLE
+
+    try:
+        row = store.con.execute(f"SELECT count(*), max(updated_at) FROM {SIGNALS_TABLE}").fetchone()
+    except duckdb.CatalogException:
+        return ("no signals table",)
+    return tuple(row) if row else ("no signals table",)
+
+
 def get_alert(store: Store, ident: str) -> AlertState:
     """The alert with this id (fingerprint, or a unique prefix of at least 6 characters); else 404."""
     ident = ident.lower()
@@ -194,5 +219,17 @@ def get_silence(store: Store, silence_id: str) -> Silence:
     raise NotFoundError(f"no silence with id {silence_id!r}", hint="use an id from GET /api/v1/silences")
 
 
-__all__ = ["alert_silences", "alerts_table", "alerts_version", "get_alert", "get_silence", "indicator_values", "list_countries",
-           "list_indicators", "page", "records", "sources_overview"]
+__all__ = [
+    "alert_silences",
+    "alerts_table",
+    "alerts_version",
+    "get_alert",
+    "get_silence",
+    "indicator_values",
+    "list_countries",
+    "list_indicators",
+    "page",
+    "records",
+    "signals_version",
+    "sources_overview",
+]

@@ -59,10 +59,12 @@ def ack_cmd(
     comment: Annotated[str, typer.Option(help="Why, or what is being done.")] = "",
 ) -> None:
     """Acknowledge an alert: recorded with who/when/comment; stops repeat notifications until it changes state."""
+    from cultrade.api.keys import audit_local
     from cultrade.monitor.alerts import acknowledge
 
     with open_store() as store:
         alert = acknowledge(store, alert_id, by, comment)
+        audit_local(store, "alerts ack", {"alert": alert.fingerprint, "by": by})
     console.print(f"acknowledged {alert.fingerprint} ({alert.rule} {alert.iso3 or ''}, {alert.state}) by {by}")
 
 
@@ -75,12 +77,14 @@ def silence_cmd(
     for_: Annotated[str, typer.Option("--for", help="How long, e.g. 2h, 24h, 7d.")] = "24h",
 ) -> None:
     """Silence matching alerts: they still change state, but notify nobody until the silence ends."""
+    from cultrade.api.keys import audit_local
     from cultrade.monitor.alerts import Silence, add_silence, utcnow
 
     start = utcnow()
     with open_store() as store:
         silence = add_silence(store, Silence.create(match, author=by, reason=reason, starts_at=start,
                                                     ends_at=start + _duration(for_)))
+        audit_local(store, "alerts silence", {"silence": silence.id, "matchers": match, "by": by})
     console.print(f"silence {silence.id} until {silence.ends_at:%Y-%m-%d %H:%M} UTC: "
                   f"{', '.join(str(m) for m in silence.matchers)}")
 
@@ -89,10 +93,12 @@ def silence_cmd(
 @handle_errors
 def unsilence_cmd(silence_id: Annotated[str, typer.Argument(metavar="ID", help="Silence id.")]) -> None:
     """End a silence now."""
+    from cultrade.api.keys import audit_local
     from cultrade.monitor.alerts import expire_silence
 
     with open_store() as store:
         expire_silence(store, silence_id)
+        audit_local(store, "alerts unsilence", {"silence": silence_id})
     console.print(f"silence {silence_id} expired")
 
 

@@ -178,11 +178,14 @@ def override_cmd(
     domain: Domain = "general",
 ) -> None:
     """Record an expert override with an audit trail (who, when, why, old and new values)."""
+    from cultrade.api.keys import audit_local
     from cultrade.risk import add_override, build_index
 
     with open_store() as store:
         index = build_index(store, home, domain)
         add_override(store, index, country, year, target, value, author=author, reason=reason)
+        audit_local(store, "risk override", {"iso3": country.upper(), "year": year, "target": target,
+                                             "value": value, "author": author})
     console.print(f"override recorded: {country.upper()} {year} {target} = {value} by {author}")
 
 

@@ -42,10 +42,11 @@ def keys_create(
     role: Annotated[str, typer.Option(help="viewer, analyst or admin.")] = "viewer",
 ) -> None:
     """Create a key and print it once (only its SHA-256 hash is stored)."""
-    from cultrade.api.keys import create_key
+    from cultrade.api.keys import audit_local, create_key
 
     with open_store() as store:
         created = create_key(store, name, role)
+        audit_local(store, "keys create", {"key_id": created.id, "name": created.name, "role": created.role})
     console.print(f"API key {created.id} ({created.name}, {created.role}); shown once, store it now:")
     typer.echo(created.key)
 
@@ -72,10 +73,11 @@ def keys_list(
 @handle_errors
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `cultrade keys list`).")]) -> None:
     """Revoke a key for good."""
-    from cultrade.api.keys import revoke_key
+    from cultrade.api.keys import audit_local, revoke_key
 
     with open_store() as store:
         revoked = revoke_key(store, key_id)
+        audit_local(store, "keys revoke", {"key_id": key_id})
     console.print(f"revoked {revoked.id} ({revoked.name}) at {revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
 
 

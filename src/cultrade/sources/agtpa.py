@@ -37,12 +37,12 @@ class AGTPA(TableAdapter):
         df = read_csv(path, required=("exporter", "importer", "year", "trade", "dist", *DUMMIES))
         out = pd.DataFrame({
             "exporter_code": df["exporter"], "importer_code": df["importer"],
-            "year": numeric(df, "year", lo=1950, hi=2100, integer=True),
+            "year": numeric(df, "year", lo=1950, hi=2100, integer=True, required=True),
             "trade_musd": numeric(df, "trade", lo=0),
             "dist_km": numeric(df, "dist", lo=0, hi=20_100),
         })
         for col in DUMMIES:
-            out[col] = numeric(df, col, lo=0, hi=1, integer=True).astype("int8")
+            out[col] = numeric(df, col, lo=0, hi=1, integer=True, required=True).astype("int8")
         out.attrs = df.attrs
         unique(out, ["exporter_code", "importer_code", "year"], path=path)
         out = iso3_column(out, "exporter_code", "wb", path=path).rename(

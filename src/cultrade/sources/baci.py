@@ -59,7 +59,7 @@ from cultrade.sources.baci_tables import (
     refresh_view,
     table_name,
 )
-from cultrade.sources.base import SourceAdapter
+from cultrade.sources.base import SourceAdapter, duckdb_csv_error
 from cultrade.sources.registry import register
 
 COLUMNS = ("t", "i", "j", "k", "v", "q")
@@ -133,22 +133,34 @@ def _parts(path: Path) -> tuple[str, int, str]:
     return match.group(1).upper(), int(match.group(2)), match.group(3).upper()
 
 
-def _check_header(path: Path) -> None:
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if not head.strip():
-        raise SourceFormatError("the file is empty", path=path, hint=_GET_HINT)
+def check_header(head: bytes, path: Path) -> None:
+    """Refuse a file whose first bytes ``head`` are not BACI's header line ``t,i,j,k,v,q``.
+
+    >>> check_header(b"\\xef\\xbb\\xbft,i,j,k,v,q\\r\\n2022,4,8,10121,1.5,NA", Path("b.csv"))
+    >>> check_header(b"\\xef\\xbb\\xbf", Path("b.csv"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cultrade.errors.SourceFormatError: b.csv: the file is empty. Fix: download the file again from CEPII; ...
+    """
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         raise SourceFormatError("the file is UTF-16, not UTF-8", path=path, row=1, hint=_GET_HINT)
+    first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    if not head.removeprefix(b"\xef\xbb\xbf").strip():
+        raise SourceFormatError("the file is empty", path=path, hint=_GET_HINT)
     try:
-        first = head.decode("utf-8").lstrip("\ufeff").splitlines()[0]
+        text = first.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceFormatError(f"the file is not valid UTF-8 ({exc.reason})", path=path, row=1,
                                 hint=_GET_HINT) from exc
-    found = tuple(c.strip().strip('"').strip() for c in first.split(","))
+    found = tuple(c.strip().strip('"').strip() for c in text.split(","))
     if found != COLUMNS:
         raise SourceFormatError(f"the header is {','.join(found)[:80]!r}, expected 't,i,j,k,v,q'", path=path,
                                 row=1, hint="this is not a BACI file; " + _GET_HINT)
+
+
+def _check_header(path: Path) -> None:
+    with open(path, "rb") as fh:
+        check_header(fh.read(4096), path)
 
 
 def _scan(path: Path) -> str:
@@ -163,22 +175,6 @@ def _rows(path: Path, ordinality: str = "") -> str:
     """The file's rows with ``qd``, q as a number. Selected beside the text q, the cast stays in SQL: alone, DuckDB
     pushes a TRY_CAST of a CSV column into the reader, which then fails on the padded NA."""
     return f"(SELECT *, TRY_CAST(q AS DOUBLE) AS qd FROM {_scan(path)} {ordinality})"
-
-
-def _csv_error(path: Path, exc: duckdb.Error) -> SourceFormatError:
-    text = str(exc)
-    line = re.search(r"CSV Error on Line: (\d+)", text)
-    row = int(line.group(1)) if line else None
-    conv = re.search(r'converting column "(\w+)"\. Could not convert string "(.*?)" to \'(\w+)\'', text)
-    if conv:
-        return SourceFormatError(f"value {conv.group(2)!r} is not {conv.group(3).lower()}", path=path, row=row,
-                                 column=conv.group(1), hint="correct the cell; BACI writes numbers and NA only")
-    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-    if fields:
-        return SourceFormatError(f"the row has {fields.group(2)} of {fields.group(1)} fields", path=path, row=row,
-                                 hint="the file is truncated or hand-edited; " + _GET_HINT)
-    summary = text.splitlines()[0][:200]
-    return SourceFormatError(f"DuckDB cannot read the file: {summary}", path=path, row=row, hint=_GET_HINT)
 
 
 def _first_line(con: duckdb.DuckDBPyConnection, path: Path, where: str, offset: int = 0,
@@ -259,7 +255,7 @@ class BACI(SourceAdapter):
             raise StoreError(f"DuckDB ran out of memory loading {path.name}", path=path,
                              hint="raise CULTRADE_DUCKDB_MEMORY_LIMIT or lower CULTRADE_DUCKDB_THREADS") from exc
         except duckdb.Error as exc:
-            raise _csv_error(path, exc) from exc
+            raise duckdb_csv_error(exc, path, hint=_GET_HINT, columns=COLUMNS) from exc
         finally:
             if not (ordered and ordered[0]):
                 # A global setting: a second connection restores it even when this transaction is aborted.

@@ -19,7 +19,7 @@ import pandas as pd
 from cultrade.errors import SourceFormatError, UnknownCountryError
 from cultrade.sources.baci import EDITIONS, HOMEPAGE, LICENCE, PUBLISHER
 from cultrade.sources.baci_tables import UNSPECIFIED, code_table
-from cultrade.sources.base import Frame, TableAdapter, read_csv, unique
+from cultrade.sources.base import Frame, TableAdapter, numeric, read_csv, unique
 from cultrade.sources.registry import register
 
 _HS6_RE = f"[0-9]{{6}}|{UNSPECIFIED}"
@@ -65,11 +65,7 @@ class BACICountries(_BaciReference):
         if iso_col is None:
             raise SourceFormatError("missing column country_iso3 (or iso_3digit_alpha)", path=path, row=1,
                                     hint="use CEPII's country_codes_V*.csv from the BACI download")
-        codes = pd.to_numeric(df["country_code"].str.strip(), errors="coerce")
-        if codes.isna().any():
-            pos = int(codes.isna().to_numpy().nonzero()[0][0])
-            raise SourceFormatError(f"country code {df['country_code'].iloc[pos]!r} is not a number", path=path,
-                                    row=2 + pos, column="country_code", hint="BACI country codes are numeric")
+        codes = numeric(df, "country_code", path=path, lo=0, hi=999, integer=True, required=True)
         out = pd.DataFrame({"code": codes.astype("int32"), "baci_iso3": df[iso_col].str.strip(),
                             "name": df["country_name_full"].str.strip() if "country_name_full" in df.columns else None})
         out.attrs = df.attrs

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
@@ -33,6 +34,8 @@ from cultrade.errors import SourceFormatError, UnknownCountryError
 
 Frame: TypeAlias = pd.DataFrame | pa.Table
 HEADER_LINES = 1
+#: The longest cell any reader accepts (the csv module's default limit); no publisher's cell comes close.
+MAX_FIELD = 131_072
 
 
 class SourceAdapter(ABC):
@@ -136,6 +139,42 @@ def read_text(path: str | Path, *, encoding: str = "utf-8") -> str:
         ) from exc
 
 
+def csv_records(text: str, path: str | Path, *, sep: str = ",", first_line: int = 1) -> Iterator[list[str]]:
+    """The records of CSV ``text`` (quoted cells may span lines); an unreadable record is a
+    :class:`SourceFormatError` naming its line (``first_line``: the file line ``text`` starts on).
+
+    >>> list(csv_records('a,b\\n1,"x\\ny"\\n', "f.csv"))
+    [['a', 'b'], ['1', 'x\\ny']]
+    >>> list(csv_records("a\\n" + "x" * 200_000 + "\\n", "f.csv"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cultrade.errors.SourceFormatError: f.csv, row 2: a cell is longer than 131,072 characters. Fix: ...
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    while True:
+        start = reader.line_num + first_line
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            message = (f"a cell is longer than {MAX_FIELD:,} characters" if "field larger" in str(exc)
+                       else f"unreadable CSV record ({exc})")
+            raise _fail(path, message, row=start,
+                        hint="the file is damaged or not the publisher's; download it again") from None
+        yield record
+
+
+def _check_field_sizes(lines: Sequence[str], path: str | Path, skiprows: int, sep: str) -> None:
+    """Refuse a line holding a cell longer than :data:`MAX_FIELD` (no publisher's cell comes close)."""
+    for number, line in enumerate(lines, start=skiprows + 1):
+        if len(line) > MAX_FIELD:
+            longest = max(line.split(sep), key=len)
+            if len(longest) > MAX_FIELD:
+                raise _fail(path, f"a cell is longer than {MAX_FIELD:,} characters ({len(longest):,})", row=number,
+                            hint="the file is damaged or not the publisher's; download it again")
+
+
 def read_csv(
     path: str | Path,
     *,
@@ -159,6 +198,7 @@ def read_csv(
     body = lines[skiprows:]
     if not body or (header is not None and len(body) < 2):
         raise _fail(path, "the file has a header but no data rows", hint="download the complete file")
+    _check_field_sizes(body, path, skiprows, sep)
     try:
         df = pd.read_csv(
             io.StringIO("\n".join(body)),
@@ -175,6 +215,12 @@ def read_csv(
                     hint="the file may be truncated or hand-edited; download it again") from exc
     except pd.errors.EmptyDataError as exc:
         raise _fail(path, "the file is empty", hint="download the file again") from exc
+    except (ValueError, OverflowError) as exc:  # e.g. a header row pandas cannot turn into column names
+        raise _fail(path, f"unreadable CSV ({exc})", hint="the file may be damaged; download it again") from exc
+    if not isinstance(df.index, pd.RangeIndex):  # pandas makes an index of the cells a header does not name
+        raise _fail(path, f"the first data row has more fields than the header's {len(df.columns)}",
+                    row=skiprows + 2 if header is not None else skiprows + 1,
+                    hint="the file may be truncated or hand-edited; download it again")
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -189,7 +235,7 @@ def read_csv(
     n_fields = expected_fields or len(df.columns)
     if n_fields > 1:
         last: list[str] = []
-        for record in csv.reader(io.StringIO("\n".join(body)), delimiter=sep):
+        for record in csv_records("\n".join(body), path, sep=sep, first_line=skiprows + 1):
             last = record
         if any(cell.strip() for cell in last) and len(last) < n_fields:
             raise _fail(path, f"the last row has {len(last)} of {n_fields} fields",
@@ -241,6 +287,50 @@ def read_xlsx(
     return df
 
 
+def duckdb_csv_error(exc: duckdb.Error, path: str | Path, *, hint: str, columns: Sequence[str] = (),
+                     sep: str = ",") -> SourceFormatError:
+    """DuckDB's CSV reader error as a :class:`SourceFormatError` with the line, the column and the cause.
+
+    ``columns``: the file's columns in order, to name the column of an overlong cell or a bad value.
+
+    >>> err = duckdb.InvalidInputException("CSV Error on Line: 10\\nOriginal Line: 1,22,3\\n"
+    ...     "Maximum line size of 2000000 bytes exceeded. Actual Size:5000018 bytes.")
+    >>> print(duckdb_csv_error(err, "f.csv", hint="download it again", columns=("a", "b", "c")))
+    f.csv, row 10, column 'b': the line is 5,000,018 bytes long, more than the 2,000,000 bytes a row may have. Fix: download it again
+    """
+    text = str(exc)
+    found = re.search(r"CSV Error on Line: (\d+)", text)
+    row = int(found.group(1)) if found else None
+    size = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+)", text)
+    if size:
+        original = re.search(r"Original Line: ([^\n]*)", text)
+        cells = original.group(1).split(sep) if original else []
+        longest = max(range(len(cells)), key=lambda i: len(cells[i])) if cells else None
+        column = columns[longest] if longest is not None and longest < len(columns) else None
+        return SourceFormatError(f"the line is {int(size.group(2)):,} bytes long, more than the "
+                                 f"{int(size.group(1)):,} bytes a row may have", path=path, row=row, column=column,
+                                 hint=hint)
+    conv = re.search(r'converting column "([^"]+)"\. Could not convert string "(.*?)" to \'(\w+)\'', text)
+    if conv:
+        return SourceFormatError(f"value {conv.group(2)[:80]!r} is not {conv.group(3).lower()}", path=path, row=row,
+                                 column=conv.group(1), hint="correct the cell, or download the file again")
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if fields:
+        return SourceFormatError(f"the row has {fields.group(2)} fields, expected {fields.group(1)}", path=path,
+                                 row=row, hint=hint)
+    lowered = text.lower()
+    if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
+        return SourceFormatError("the file is not valid UTF-8", path=path, row=row, hint=hint)
+    if "gzip" in lowered:
+        return SourceFormatError("the gzip stream is damaged or truncated", path=path, hint=hint)
+    if "quote" in lowered:
+        return SourceFormatError("a quoted cell is not closed", path=path, row=row, hint=hint)
+    lines = [ln for ln in text.strip().splitlines() if ln.strip() and not ln.startswith("Original Line")]
+    cause = next((ln.strip() for ln in lines[1:] if not ln.startswith(" ")), "")
+    summary = (lines[0] if lines else type(exc).__name__)[:160] + (f" ({cause[:160]})" if cause else "")
+    return SourceFormatError(f"DuckDB cannot read the file: {summary}", path=path, row=row, hint=hint)
+
+
 def _line(df: pd.DataFrame, position: int) -> int:
     return int(df.attrs.get("line_offset", 2)) + position
 
@@ -254,8 +344,18 @@ def numeric(
     lo: float | None = None,
     hi: float | None = None,
     integer: bool = False,
+    required: bool = False,
 ) -> pd.Series:
-    """Convert a text column to numbers; the first bad cell is reported by line."""
+    """Convert a text column to numbers; the first bad cell is reported by line.
+
+    Cells spelled as in ``missing`` are missing values (NaN), unless ``required``: then they are refused, as are
+    infinite values always and values outside ``[lo, hi]``.
+
+    >>> numeric(pd.DataFrame({"v": ["1", "nan"]}), "v", path="f.csv", required=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cultrade.errors.SourceFormatError: f.csv, row 3, column 'v': the value is missing ('nan'). Fix: ...
+    """
     path = path or df.attrs.get("path", "")
     col = df[column]
     if pd.api.types.is_string_dtype(col) or pd.api.types.is_object_dtype(col):
@@ -267,9 +367,18 @@ def numeric(
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise _fail(path or "", f"value {col.iloc[pos]!r} is not a number", row=_line(df, pos),
                         column=column, hint="correct the cell, or leave it empty if the value is missing")
+        if required and is_missing.any():
+            pos = int(np.flatnonzero(is_missing.to_numpy())[0])
+            raise _fail(path or "", f"the value is missing ({col.iloc[pos]!r})", row=_line(df, pos), column=column,
+                        hint="every row of this source has this value; correct the cell or remove the row")
     else:
         values = pd.to_numeric(col, errors="coerce")
     values = values.astype("float64")
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        pos = int(np.flatnonzero(infinite)[0])
+        raise _fail(path or "", f"value {col.iloc[pos]!r} is not a finite number", row=_line(df, pos), column=column,
+                    hint="correct the cell, or leave it empty if the value is missing")
     if lo is not None or hi is not None:
         out = pd.Series(False, index=values.index)
         if lo is not None:
@@ -282,7 +391,7 @@ def numeric(
                         row=_line(df, pos), column=column,
                         hint="check the unit and the column; the publisher's range is stated in its codebook")
     if integer:
-        frac = (values % 1 != 0) & values.notna()
+        frac = ((values % 1 != 0) | (values.abs() > 2**53)) & values.notna()
         if frac.any():
             pos = int(np.flatnonzero(frac.to_numpy())[0])
             raise _fail(path or "", f"value {values.iloc[pos]} should be a whole number",
@@ -354,7 +463,9 @@ def long_obs(df: pd.DataFrame, *, indicator: str | None = None, value: str = "va
 __all__ = [
     "SourceAdapter",
     "TableAdapter",
+    "csv_records",
     "delete_partition_rows",
+    "duckdb_csv_error",
     "iso3_column",
     "long_obs",
     "numeric",

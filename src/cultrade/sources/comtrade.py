@@ -58,7 +58,7 @@ class ComtradeBilateral(_Comtrade):
 
     def parse(self, path: Path) -> dict[str, Frame]:
         df = read_csv(path, required=("Reporter", "Partner", "Period", "Value"))
-        year = numeric(df, "Period", lo=1962, hi=2100, integer=True)
+        year = numeric(df, "Period", lo=1962, hi=2100, integer=True, required=True)
         value = numeric(df, "Value", lo=0)
         numeric(df, "Reporter", lo=0, hi=999, integer=True)
         numeric(df, "Partner", lo=0, hi=999, integer=True)
@@ -79,9 +79,9 @@ class ComtradeCountries(_Comtrade):
 
     def parse(self, path: Path) -> dict[str, Frame]:
         df = read_csv(path, required=("ISO_3166-1_numeric_code", "Country_name"))
-        numeric(df, "ISO_3166-1_numeric_code", lo=1, hi=999, integer=True)
+        codes = numeric(df, "ISO_3166-1_numeric_code", lo=1, hi=999, integer=True, required=True)
         unique(df, ["ISO_3166-1_numeric_code"], path=path)
-        out = pd.DataFrame({"code": df["ISO_3166-1_numeric_code"].str.strip().astype("int16"),
+        out = pd.DataFrame({"code": codes.astype("int16"),
                             "iso3": comtrade_iso3(df, "ISO_3166-1_numeric_code", path),
                             "name": df["Country_name"].str.strip()})
         return {"comtrade_countries": out}

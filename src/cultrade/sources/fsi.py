@@ -62,7 +62,7 @@ def report_years(df: pd.DataFrame, column: str, path: Path) -> pd.Series:
     years = df[column].astype("string").str.extract(_YEAR, expand=False)
     frame = pd.DataFrame({column: years.fillna(df[column].astype("string"))})
     frame.attrs = df.attrs
-    return numeric(frame, column, path=path, lo=1990, hi=2100, integer=True)
+    return numeric(frame, column, path=path, lo=1990, hi=2100, integer=True, required=True)
 
 
 @register

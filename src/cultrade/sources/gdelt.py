@@ -44,7 +44,7 @@ import pandas as pd
 
 from cultrade.countries import get_countries
 from cultrade.errors import SourceFormatError, UnknownCountryError
-from cultrade.sources.base import SourceAdapter
+from cultrade.sources.base import SourceAdapter, duckdb_csv_error
 from cultrade.sources.registry import register
 
 _V2_NAMES = (
@@ -193,30 +193,6 @@ def sniff_version(path: Path, data: Path | None = None, compression: str = "none
     return version
 
 
-def duckdb_error(exc: duckdb.Error, path: Path) -> SourceFormatError:
-    """Turn DuckDB's CSV reader errors into a located :class:`SourceFormatError`."""
-    text = str(exc)
-    line = re.search(r"CSV Error on Line: (\d+)", text)
-    row = int(line.group(1)) if line else None
-    column = re.search(r'converting column "([^"]+)"', text)
-    value = re.search(r'Could not convert string "(.*?)" to', text)
-    count = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-    if column:
-        shown = f" {value.group(1)!r}" if value else ""
-        return SourceFormatError(f"value{shown} is not a valid {column.group(1)}", path=path, row=row,
-                                 column=column.group(1), hint="correct the cell, or download the file again")
-    if count:
-        return SourceFormatError(f"the row has {count.group(2)} fields, expected {count.group(1)}", path=path,
-                                 row=row, hint=_HINT_DOWNLOAD)
-    if "unicode" in text.lower():
-        return SourceFormatError("the file is not valid UTF-8", path=path, row=row,
-                                 hint="GDELT files are UTF-8; use the file as downloaded, unconverted")
-    if "gzip" in text.lower():
-        return SourceFormatError("the gzip stream is damaged or truncated", path=path, hint=_HINT_DOWNLOAD)
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return SourceFormatError(f"DuckDB cannot read the file: {first}", path=path, row=row, hint=_HINT_DOWNLOAD)
-
-
 @register
 class GDELTEvents(SourceAdapter):
     name = "gdelt"
@@ -253,7 +229,7 @@ class GDELTEvents(SourceAdapter):
                     f"compression='{compression}')"
                 )
             except duckdb.Error as exc:
-                raise duckdb_error(exc, path) from None
+                raise duckdb_csv_error(exc, path, hint=_HINT_DOWNLOAD, columns=names, sep="\t") from None
         try:
             return self._load(con, path, partition, version)
         finally:

@@ -66,7 +66,7 @@ class GeoDistDyadic(_GeoDist):
         unique(df, ["iso_o", "iso_d"], path=path)
         out = pd.DataFrame({"iso3_o": cepii_iso3(df, "iso_o", path), "iso3_d": cepii_iso3(df, "iso_d", path)})
         for col in DUMMIES:
-            out[col] = numeric(df, col, lo=0, hi=1, integer=True).astype("int8")
+            out[col] = numeric(df, col, lo=0, hi=1, integer=True, required=True).astype("int8")
         for col in DISTANCES:
             out[f"{col}_km"] = numeric(df, col, lo=0, hi=HALF_EARTH_KM)
         return {"geodist_pairs": out}
@@ -95,11 +95,11 @@ class GeoDistCountries(_GeoDist):
         out = pd.DataFrame({
             "iso3": cepii_iso3(df, "iso3", path), "cepii_code": df["iso3"], "country": df["country"],
             "area_km2": numeric(df, "area", lo=0, hi=2e7),
-            "landlocked": numeric(df, "landlocked", lo=0, hi=1, integer=True).astype("int8"),
+            "landlocked": numeric(df, "landlocked", lo=0, hi=1, integer=True, required=True).astype("int8"),
             "continent": df["continent"], "city": df["city_en"],
             "lat": numeric(df, "lat", lo=-90, hi=90), "lon": numeric(df, "lon", lo=-180, hi=180),
-            "capital": numeric(df, "cap", lo=0, hi=2, integer=True).astype("int8"),
-            "main_city": numeric(df, "maincity", lo=0, hi=1, integer=True).astype("int8"),
+            "capital": numeric(df, "cap", lo=0, hi=2, integer=True, required=True).astype("int8"),
+            "main_city": numeric(df, "maincity", lo=0, hi=1, integer=True, required=True).astype("int8"),
             "lang_official": _joined(df, "langoff_"),
             "lang_spoken_20": _joined(df, "lang20_"),
             "lang_spoken_9": _joined(df, "lang9_"),

@@ -76,7 +76,7 @@ class GPI(TableAdapter):
         out = pd.DataFrame({
             "Country": df["Country"].str.strip(),
             "iso3c": df["iso3c"].str.strip(),
-            "year": numeric(df, "year", path=path, lo=2008, hi=2100, integer=True),
+            "year": numeric(df, "year", path=path, lo=2008, hi=2100, integer=True, required=True),
             "indicator": measure.map(MEASURES),
             "score": numeric(df, "score", path=path, lo=1, hi=5),
         })

@@ -63,8 +63,8 @@ def _header(path: Path) -> list[str]:
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             return next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError):
-        return []
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # parse() reports the problem with its row
 
 
 @register
@@ -95,7 +95,7 @@ class OWID(TableAdapter):
         out = pd.DataFrame({
             "Entity": df["Entity"],
             "Code": df["Code"].str.strip().replace(OWID_COUNTRIES),
-            "year": numeric(df, "Year", path=path, lo=1900, hi=2100, integer=True),
+            "year": numeric(df, "Year", path=path, lo=1900, hi=2100, integer=True, required=True),
         })
         for col in value_cols:
             spec = INDICATORS[col]

@@ -106,10 +106,10 @@ class Polity(TableAdapter):
         df = read_csv(path, required=COLUMNS)
         raw = {c: numeric(df, c, path=path, integer=True) for c in INDICATORS}
         out = pd.DataFrame({
-            "ccode": numeric(df, "ccode", path=path, lo=2, hi=999, integer=True),
+            "ccode": numeric(df, "ccode", path=path, lo=2, hi=999, integer=True, required=True),
             "scode": df["scode"].str.strip(),
             "country": df["country"].str.strip(),
-            "year": numeric(df, "year", path=path, lo=1700, hi=2100, integer=True),
+            "year": numeric(df, "year", path=path, lo=1700, hi=2100, integer=True, required=True),
             "flag": numeric(df, "flag", path=path, lo=0, hi=2, integer=True),
         })
         out.attrs = df.attrs

@@ -3,7 +3,10 @@
 ``country,product,value``: country names in Comtrade's spelling (some of them
 abbreviated, see :data:`COMTRADE_NAMES`), product as ``"<code> <label>"`` with
 the EBOPS 2002 code 1-11 (10 = personal, cultural and recreational services),
-value in USD (a few cells are small negative corrections, kept as published).
+value in USD. Exports are never negative, except balance-of-payments corrections: a negative cell is kept
+as published only when it is at most :data:`MAX_CORRECTION` of the country's services exports in the file
+(Botswana's -91,815 USD of personal, cultural and recreational services is 0.01 % of its 879 M USD);
+any other negative value is refused, naming its row.
 
 >>> EBOPS_2002[10]
 'Personal, cultural, and recreational services'
@@ -34,6 +37,20 @@ COMTRADE_NAMES = {
     "United Rep. of Tanzania": "TZA", "China, Hong Kong SAR": "HKG",
 }
 _PRODUCT = re.compile(r"^(\d{1,2}) (.+)$")
+#: The largest negative correction accepted, as a share of the country's positive services exports in the file.
+MAX_CORRECTION = 0.001
+
+
+def _check_corrections(df: pd.DataFrame, value: pd.Series, path: Path) -> None:
+    """Refuse a negative export unless it is a small correction (see :data:`MAX_CORRECTION`)."""
+    total = value.clip(lower=0).groupby(df["country"].str.strip()).transform("sum")
+    bad = (value < 0) & (-value > MAX_CORRECTION * total)
+    if bad.any():
+        pos = int(bad.to_numpy().nonzero()[0][0])
+        raise SourceFormatError(
+            f"negative export {value.iloc[pos]:,.0f} USD is more than {MAX_CORRECTION:.1%} of the country's "
+            f"services exports ({total.iloc[pos]:,.0f} USD), too large for a correction", path=path, row=2 + pos,
+            column="value", hint="exports are never negative; check the sign and the unit of the cell")
 
 
 @register
@@ -61,10 +78,9 @@ class ComtradeServices(TableAdapter):
             raise SourceFormatError(f"{df['product'].iloc[pos]!r} is not an EBOPS 2002 top-level category",
                                     path=path, row=2 + pos, column="product",
                                     hint="products read '<code 1-11> <label>', e.g. '2 Travel'")
-        # Balance-of-payments credits can be negative after corrections (Botswana's personal, cultural
-        # and recreational services are), so only the size is bounded.
         value = numeric(df, "value", lo=-1e12, hi=1e13)
         unique(df, ["country", "product"], path=path)
+        _check_corrections(df, value, path)
         countries = get_countries()
         iso3 = {}
         for name in df["country"].unique():

@@ -4,7 +4,8 @@ Two CSV layouts: the historical file (one row per country and year, 2012 on:
 score, rank, standard error, number of sources, 90% confidence interval) and
 the single-edition file ``CPI2024`` (the same for one year, with the year in
 the column names, plus the thirteen underlying source scores). Scores run from
-0 (highly corrupt) to 100 (very clean). Countries are keyed by ``ISO3``,
+0 (highly corrupt) to 100 (very clean); every
+listed country has a score, so a missing one (empty, ``nan``) is refused with its row, never dropped. Countries are keyed by ``ISO3``,
 except Kosovo written ``KSV`` (the World Bank's code); codes are read in the
 ``wb`` scheme, which accepts both.
 
@@ -81,7 +82,7 @@ class TICPI(TableAdapter):
         if year is None:
             df = read_csv(path, required=HISTORICAL)
             score, se = "CPI score", "Standard error"
-            years = numeric(df, "Year", path=path, lo=1995, hi=2100, integer=True)
+            years = numeric(df, "Year", path=path, lo=1995, hi=2100, integer=True, required=True)
         else:
             se = f"standard error {year}"
             df = read_csv(path, required=(*EDITION, se))
@@ -90,7 +91,7 @@ class TICPI(TableAdapter):
         out = pd.DataFrame({
             "ISO3": df["ISO3"].str.strip(),
             "year": years,
-            "score": numeric(df, score, path=path, lo=0, hi=100),
+            "score": numeric(df, score, path=path, lo=0, hi=100, required=True),
             "rank": numeric(df, "Rank", path=path, lo=1, hi=MAX_RANK, integer=True),
             "std_error": numeric(df, se, path=path, lo=0, hi=50),
             "n_sources": numeric(df, "Number of sources", path=path, lo=1, hi=len(SOURCES), integer=True),
@@ -107,7 +108,6 @@ class TICPI(TableAdapter):
                                     hint="fill in the country's ISO3 code")
         unique(out, ["ISO3", "year"], path=path)
         out = iso3_column(out, "ISO3", "wb", path=path)
-        out = out[out["score"].notna()]
         obs = long_obs(out, indicator="cpi_score", value="score", extra=EXTRA)
         frames: dict[str, Frame] = {"obs_ti_cpi": obs}
         present = [s for s in SOURCES if s in df.columns]

@@ -77,7 +77,7 @@ class UCDP(TableAdapter):
         df = read_csv(path, required=ACD_COLUMNS)
         df = df.assign(
             conflict_id=numeric(df, "conflict_id", lo=1, integer=True),
-            year=numeric(df, "year", lo=1946, hi=2100, integer=True),
+            year=numeric(df, "year", lo=1946, hi=2100, integer=True, required=True),
             intensity_level=_checked(df, "intensity_level", {1, 2}, path),
             type_of_conflict=_checked(df, "type_of_conflict", {1, 2, 3, 4}, path),
             incompatibility=_checked(df, "incompatibility", {1, 2, 3}, path),
@@ -174,8 +174,8 @@ class UCDPGED(TableAdapter):
     def parse(self, path: Path) -> dict[str, Frame]:
         df = _read_maybe_gzip(path, GED_COLUMNS)
         out = df.assign(
-            id=numeric(df, "id", lo=1, integer=True),
-            year=numeric(df, "year", lo=1989, hi=2100, integer=True),
+            id=numeric(df, "id", lo=1, integer=True, required=True),
+            year=numeric(df, "year", lo=1989, hi=2100, integer=True, required=True),
             type_of_violence=_checked(df, "type_of_violence", {1, 2, 3}, path),
             conflict_new_id=numeric(df, "conflict_new_id", integer=True),
             dyad_new_id=numeric(df, "dyad_new_id", integer=True),

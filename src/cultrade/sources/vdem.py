@@ -78,7 +78,7 @@ class VDem(TableAdapter):
         variables = [c for c in df.columns if c.startswith("v2") and c != "v2x_regime"]
         wide = pd.DataFrame({
             "country_text_id": df["country_text_id"],
-            "year": numeric(df, "year", path=path, lo=1789, hi=2100, integer=True),
+            "year": numeric(df, "year", path=path, lo=1789, hi=2100, integer=True, required=True),
             "v2x_regime": regime.map(REGIMES).astype("float64"),
         })
         for var in variables:

@@ -181,7 +181,7 @@ class WDI(TableAdapter):
         rng = SERIES.get(code)
         out = pd.DataFrame({
             "Country Code": df["Country Code"],
-            "year": numeric(df, "Year", path=path, lo=1960, hi=2100, integer=True),
+            "year": numeric(df, "Year", path=path, lo=1960, hi=2100, integer=True, required=True),
             "value": numeric(df, value_cols[0], path=path, lo=rng.lo if rng else None, hi=rng.hi if rng else None),
         })
         out.attrs = df.attrs

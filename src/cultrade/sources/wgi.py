@@ -60,7 +60,7 @@ class WGI(TableAdapter):
                                     hint=f"WGI indicators are {', '.join(DIMENSIONS)}")
         out = pd.DataFrame({
             "code": df["code"],
-            "year": numeric(df, "year", lo=1996, hi=2100, integer=True),
+            "year": numeric(df, "year", lo=1996, hi=2100, integer=True, required=True),
             "indicator": df["indicator"],
             "estimate": numeric(df, "estimate", lo=-5, hi=5),
             "stddev": numeric(df, "stddev", lo=0, hi=5),

@@ -49,6 +49,9 @@ def mount(app: FastAPI) -> None:
             resp.headers["Cache-Control"] = "public, max-age=86400"
             return resp
 
+    from cultrade.api import security
+
+    security.install(app)
     app.include_router(router)
     app.mount("/static", CachedStatic(directory=str(Path(str(static_dir())))), name="static")
     app.state.web_mounted = True

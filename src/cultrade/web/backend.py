@@ -1,98 +1,85 @@
-"""How the dashboard reaches the store and checks API keys, with or without the REST API in the process.
+"""How the dashboard reaches the store and knows who is logged in, with or without the REST API in the process.
 
 With the REST API (``cultrade.api.app.create_app``), ``app.state.api`` is its
-:class:`~cultrade.api.state.ApiState`: the dashboard uses the same store, the
-same lock (one DuckDB connection, one thread at a time) and the same key check,
-and reads the same HttpOnly cookie ``cultrade_key`` that ``POST /api/v1/session``
-sets. Without it (tests, a dashboard-only app) ``app.state.web`` is a
-:class:`WebState` holding a store; keys are then checked against the same
-``api_keys`` table with :func:`cultrade.api.keys.find_key`.
+:class:`~cultrade.api.state.ApiState`: the dashboard uses the same store, lock, sessions, failed-login backoff
+and audit trail. Without it (tests, a dashboard-only app) ``app.state.web`` is an ApiState of its own around
+a store (:func:`web_state`), so both apps check keys and sessions with the same code.
 
->>> presented({"authorization": "Bearer ct_abc"}, {}), presented({"x-api-key": "k"}, {"cultrade_key": "c"})
-('ct_abc', 'k')
->>> presented({}, {"cultrade_key": "c"}), presented({}, {})
-('c', None)
+A browser is logged in by the session cookie ``cultrade_session`` (an opaque id: :mod:`cultrade.api.sessions`);
+a script may send its key in ``Authorization: Bearer`` or ``X-API-Key`` instead.
+
+>>> presented_key({"authorization": "Bearer ct_abc"}), presented_key({"x-api-key": "k"}), presented_key({})
+('ct_abc', 'k', None)
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from cultrade.settings import get_settings
-from cultrade.store import Store
+from starlette.requests import Request
 
-KEY_COOKIE = "cultrade_key"
+from cultrade.api.errors import AuthError, RateLimitError
+from cultrade.api.sessions import COOKIE
+from cultrade.api.state import ApiState, AuditStore
+from cultrade.settings import get_settings
+
+SESSION_COOKIE = COOKIE
 ROLES = ("viewer", "analyst", "admin")
 
 
 @dataclass(frozen=True)
 class User:
-    """Who is logged in: the key's name and role."""
+    """Who is logged in: the key's name and role, its id, and the session's CSRF token (None for a key header)."""
 
     name: str
     role: str
+    key_id: str = ""
+    csrf: str | None = None
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role) if self.role in ROLES else False
 
 
-@dataclass
-class WebState:
-    """The dashboard's own store when no REST API state is present."""
-
-    store: Store
-    lock: threading.RLock = field(default_factory=threading.RLock)
+def web_state(store: AuditStore) -> ApiState:
+    """The dashboard's own state around ``store`` when no REST API runs in the process."""
+    return ApiState.around(store)
 
 
-@dataclass
-class Backend:
-    store: Store
-    lock: threading.RLock
-    check: Callable[[str], User | None]
-    api: bool
+def backend(app_state: Any) -> ApiState:
+    """The state (store, lock, sessions, audit) of the app whose ``state`` is ``app_state``."""
+    api = getattr(app_state, "api", None)
+    if api is not None:
+        return api
+    web = getattr(app_state, "web", None)
+    if web is None:
+        web = web_state(AuditStore(settings=get_settings()))
+        app_state.web = web
+    return web
 
 
-def presented(headers: Mapping[str, str], cookies: Mapping[str, str]) -> str | None:
-    """The key a request presents: Bearer, X-API-Key, then the session cookie."""
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The API key a request sends in a header: Bearer, then X-API-Key."""
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer ") and auth[7:].strip():
         return auth[7:].strip()
-    return headers.get("x-api-key") or cookies.get(KEY_COOKIE) or None
+    return headers.get("x-api-key") or None
 
 
-def _check_in_store(store: Store, lock: threading.RLock) -> Callable[[str], User | None]:
-    def check(key: str) -> User | None:
-        try:
-            from cultrade.api.keys import ensure_tables, find_key
-        except ImportError:  # pragma: no cover - the API package ships with cultrade
-            return None
-        with lock:
-            ensure_tables(store)
-            found = find_key(store, key)
-        if found is None or found.revoked_at is not None:
-            return None
-        return User(found.name, found.role)
-
-    return check
-
-
-def backend(app_state: Any) -> Backend:
-    """The store, lock and key check of the app whose ``state`` is ``app_state``."""
-    api = getattr(app_state, "api", None)
-    if api is not None:
-        def check(key: str) -> User | None:
-            found = api.authenticate(key)
-            return None if found is None else User(found.name, found.role)
-
-        return Backend(api.store, api.lock, check, True)
-    web = getattr(app_state, "web", None)
-    if web is None:
-        web = WebState(Store(settings=get_settings()))
-        app_state.web = web
-    return Backend(web.store, web.lock, _check_in_store(web.store, web.lock), False)
+def current_user(request: Request, state: ApiState) -> User | None:
+    """The logged-in user (key header or session cookie), or None. Raises ForbiddenError for a cookie write
+    without its CSRF token; failed attempts count towards the backoff like the API's."""
+    key = presented_key(request.headers)
+    session_id = None if key else request.cookies.get(SESSION_COOKIE)
+    if not key and not session_id:
+        return None
+    try:
+        who = state.identify(request, key, session_id)
+    except (AuthError, RateLimitError):
+        return None
+    request.state.principal = who
+    return User(who.name, who.role, who.key_id, who.csrf)
 
 
-__all__ = ["KEY_COOKIE", "Backend", "User", "WebState", "backend", "presented"]
+__all__ = ["ROLES", "SESSION_COOKIE", "User", "backend", "current_user", "presented_key", "web_state"]

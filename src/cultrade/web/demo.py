@@ -103,12 +103,13 @@ def demo_app(home: Path, *, with_api: bool = True) -> Demo:
     if app is None:
         from fastapi import FastAPI
 
+        from cultrade.api.state import AuditStore
         from cultrade.web import mount
-        from cultrade.web.backend import WebState
+        from cultrade.web.backend import web_state
 
         app = FastAPI()
-        store = Store(store_path, settings=settings)
-        app.state.web = WebState(store)
+        store = AuditStore(store_path, settings=settings)
+        app.state.web = web_state(store)
         mount(app)
     load_snapshot(store)
     key = create_key(store, "dashboard-test", "analyst").key

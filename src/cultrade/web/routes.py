@@ -16,14 +16,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cultrade.api.auth import clear_session_cookie, set_session_cookie
+from cultrade.api.errors import AuthError, ForbiddenError, RateLimitError
+from cultrade.api.sessions import CSRF_HEADER
+from cultrade.api.state import ApiState
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError, CultradeError, UnknownCountryError
 from cultrade.web import markets_data, monitor_data, risk_data, trade_data
-from cultrade.web.backend import KEY_COOKIE, Backend, User, backend, presented
+from cultrade.web.backend import SESSION_COOKIE, User, backend, current_user
 from cultrade.web.i18n import LANG_COOKIE, LANGUAGES, Translator, check_language, negotiate
 
-ASSET_VERSION = "1"
-UI_HEADER = "x-cultrade-ui"
+ASSET_VERSION = "2"
 API_SESSION = "/api/v1/session"
 API_ACK = "/api/v1/alerts/{alert_id}/ack"
 API_SILENCE = "/api/v1/alerts/{alert_id}/silence"
@@ -43,9 +46,13 @@ def translator(request: Request) -> Translator:
     return Translator(lang)
 
 
-def current_user(request: Request, be: Backend) -> User | None:
-    key = presented(request.headers, request.cookies)
-    return be.check(key) if key else None
+def _same_origin(request: Request) -> bool:
+    """A browser's form post names its page's origin; refuse one from another site (login CSRF)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1].rstrip("/") == host
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -74,11 +81,11 @@ def render(request: Request, name: str, t: Translator, user: User | None, **ctx:
         q = {**query, "lang": lang}
         switch[lang] = f"/lang/{lang}?next={quote(request.url.path + '?' + urlencode(q), safe='')}"
     page = {"lang": t.lang, "messages": t.js_messages(), "user": user.name if user else None,
-            "can_write": bool(user and user.can("analyst"))}
+            "can_write": bool(user and user.can("analyst")), "csrf": user.csrf if user else None}
     page.update(ctx.pop("page", {}))
     html = env.get_template(name).render(
         _=t, t=t, lang=t.lang, html_lang=t.html_lang, user=user, switch=switch, v=ASSET_VERSION,
-        path=request.url.path, page_json=page, query=query, **ctx)
+        path=request.url.path, page_json=page, query=query, csrf=user.csrf if user else None, **ctx)
     resp = HTMLResponse(html)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -107,34 +114,66 @@ def login_page(request: Request, next: str = "/", error: str = "") -> HTMLRespon
 
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
-    """Form login: check the key and set the same HttpOnly cookie the API's ``POST /api/v1/session`` sets."""
+    """Form login: open a session as ``POST /api/v1/session`` does, with the same cookie and the same audit."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))  # urlencoded: no python-multipart needed
     key = (form.get("key") or [""])[0].strip()
     target = _safe_next((form.get("next") or ["/"])[0])
-    be = backend(request.app.state)
-    user = be.check(key) if key else None
-    if user is None:
-        return RedirectResponse(f"/login?error=1&next={quote(target, safe='')}", status_code=303)
+    state = backend(request.app.state)
+    if not _same_origin(request):
+        state.audit_outside(request, None, 403, "login form posted from another origin")
+        return JSONResponse({"error": "ForbiddenError", "message": "cross-origin login refused"}, status_code=403)
+    failed = RedirectResponse(f"/login?error=1&next={quote(target, safe='')}", status_code=303)
+    if not key:
+        return failed
+    try:
+        _, opened = state.login(request, key)
+    except RateLimitError as exc:
+        failed.headers["Retry-After"] = str(exc.retry_after)
+        return failed
+    except AuthError:
+        return failed
     resp = RedirectResponse(target, status_code=303)
-    resp.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict", max_age=8 * 3600, path="/")
+    set_session_cookie(resp, opened, state.api)
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the session on the server (the form sends the session's CSRF token) and clear the cookie."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    state = backend(request.app.state)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    session = state.session(session_id) if session_id else None
+    token = request.headers.get(CSRF_HEADER) or (form.get("csrf") or [""])[0]
+    if session is not None and not session.csrf_ok(token):
+        state.audit_outside(request, None, 403, "logout without the session's CSRF token")
+        return JSONResponse({"error": "ForbiddenError", "message": "missing CSRF token"}, status_code=403)
+    principal = None
+    if session is not None:
+        from cultrade.api.state import Principal
+
+        principal = Principal(session.key.id, session.key.name, session.key.role, session.csrf)
+    state.logout(request, session_id if session else None, principal)
+    resp = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(resp, state.api)
     return resp
 
 
 @router.get("/logout")
-def logout() -> Response:
-    resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(KEY_COOKIE, path="/")
-    return resp
+def logout_page() -> Response:
+    """Logging out changes state, so it is a POST (the header's button); a GET only goes to the log-in page."""
+    return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/lang/{code}")
-def set_language(code: str, next: str = "/") -> Response:
+def set_language(request: Request, code: str, next: str = "/") -> Response:
     try:
         lang = check_language(code)
     except ConfigError:
         lang = "en"
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/",
+                    secure=backend(request.app.state).api.cookie_secure)
     return resp
 
 
@@ -207,15 +246,16 @@ def alerts_page(request: Request) -> Response:
                         .replace("{alert_id}", "{id}"), "api": api_ack})
 
 
-def _ui_user(request: Request, be: Backend, role: str = "viewer", *, write: bool = False) -> User | JSONResponse:
-    """The logged-in user with at least ``role``; writes also need the UI header (no cross-site posts)."""
-    user = current_user(request, be)
+def _ui_user(request: Request, be: ApiState, role: str = "viewer") -> User | JSONResponse:
+    """The logged-in user with at least ``role``; a cookie write without the session's CSRF token is refused."""
+    try:
+        user = current_user(request, be)
+    except ForbiddenError as exc:
+        return JSONResponse(exc.to_dict(), status_code=403)
     if user is None:
         return JSONResponse({"error": "AuthError", "message": "log in first"}, status_code=401)
     if not user.can(role):
         return JSONResponse({"error": "ForbiddenError", "message": f"this needs the {role} role"}, status_code=403)
-    if write and request.headers.get(UI_HEADER) != "1":
-        return JSONResponse({"error": "ForbiddenError", "message": f"missing {UI_HEADER} header"}, status_code=403)
     return user
 
 
@@ -234,16 +274,16 @@ def alerts_json(request: Request) -> Response:
 @router.post("/ui/alerts/{ident}/ack")
 async def ui_ack(request: Request, ident: str) -> Response:
     """Acknowledge when no REST API is mounted (same library call as ``POST /api/v1/alerts/{id}/ack``)."""
-    be = backend(request.app.state)
-    user = _ui_user(request, be, "analyst", write=True)
-    if isinstance(user, JSONResponse):
-        return user
-    body = await _json(request)
+    call = await _ui_write(request)
+    if isinstance(call, JSONResponse):
+        return call
+    be, user, body = call
     from cultrade.monitor.alerts import acknowledge
 
     try:
-        with be.lock:
+        with be.write(request, request.state.principal) as rec:
             alert = acknowledge(be.store, ident, by=user.name, comment=str(body.get("comment") or ""))
+            rec.detail = {"alert": alert.fingerprint, "acked_seq": alert.acked_seq}
     except CultradeError as exc:
         return JSONResponse(exc.to_dict(), status_code=404)
     return JSONResponse({"id": alert.fingerprint, "acked_seq": alert.acked_seq, "by": user.name})
@@ -252,24 +292,33 @@ async def ui_ack(request: Request, ident: str) -> Response:
 @router.post("/ui/alerts/{ident}/silence")
 async def ui_silence(request: Request, ident: str) -> Response:
     """Silence an alert's rule for its country when no REST API is mounted (the API's ``/silence`` otherwise)."""
-    be = backend(request.app.state)
-    user = _ui_user(request, be, "analyst", write=True)
-    if isinstance(user, JSONResponse):
-        return user
-    body = await _json(request)
+    call = await _ui_write(request)
+    if isinstance(call, JSONResponse):
+        return call
+    be, user, body = call
     from cultrade.monitor.alerts import find_alert, silence_alert
 
     try:
         hours = float(body.get("duration_hours") or 24)
-        with be.lock:
+        with be.write(request, request.state.principal) as rec:
             silence = silence_alert(be.store, find_alert(be.store, ident), author=user.name, hours=hours,
                                     reason=str(body.get("reason") or "silenced from the dashboard"))
-        matchers = [str(m) for m in silence.matchers]
+            matchers = [str(m) for m in silence.matchers]
+            rec.status, rec.detail = 201, {"alert": ident, "silence": silence.id, "matchers": matchers}
     except (CultradeError, ValueError) as exc:
         msg = exc.to_dict() if isinstance(exc, CultradeError) else {"error": "ValueError", "message": str(exc)}
         return JSONResponse(msg, status_code=422)
     return JSONResponse({"id": silence.id, "matchers": matchers, "ends_at": silence.ends_at.isoformat()},
                         status_code=201)
+
+
+async def _ui_write(request: Request) -> tuple[ApiState, User, dict[str, Any]] | JSONResponse:
+    """The state, the analyst making a dashboard write (CSRF-checked) and the JSON body; or the refusal."""
+    be = backend(request.app.state)
+    user = _ui_user(request, be, "analyst")
+    if isinstance(user, JSONResponse):
+        return user
+    return be, user, await _json(request)
 
 
 async def _json(request: Request) -> dict[str, Any]:

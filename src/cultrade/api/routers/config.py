@@ -14,6 +14,7 @@ from cultrade.api.schemas import RuleOut, RulePatch, WatchlistIn, WatchlistOut
 from cultrade.api.state import ApiState, Principal
 from cultrade.monitor.rules import Rule
 from cultrade.monitor.watchlists import Watchlist, add_watchlist, load_watchlists, remove_watchlist
+from cultrade.store import Store
 
 router = APIRouter()
 State = Annotated[ApiState, Depends(api_state)]
@@ -26,8 +27,8 @@ def _wl(w: Watchlist) -> WatchlistOut:
                         min_severity=w.min_severity, receivers=list(w.receivers), created_at=w.created_at)
 
 
-def _find(state: ApiState, watchlist_id: str) -> Watchlist:
-    for w in load_watchlists(state.store):
+def _find(store: Store, watchlist_id: str) -> Watchlist:
+    for w in load_watchlists(store):
         if w.id == watchlist_id:
             return w
     raise NotFoundError(f"no watchlist with id {watchlist_id!r}", hint="see GET /api/v1/watchlists")
@@ -49,8 +50,8 @@ def watchlists(state: State, enterprise: str | None = None) -> list[WatchlistOut
 @router.get("/watchlists/{watchlist_id}", response_model=WatchlistOut, tags=["watchlists"],
             dependencies=[Depends(viewer)], responses=errors(404))
 def watchlist(watchlist_id: str, state: State) -> WatchlistOut:
-    with state.read():
-        return _wl(_find(state, watchlist_id))
+    with state.read() as store:
+        return _wl(_find(store, watchlist_id))
 
 
 @router.post("/watchlists", response_model=WatchlistOut, status_code=201, tags=["watchlists"],
@@ -69,7 +70,7 @@ def watchlist_replace(watchlist_id: str, body: WatchlistIn, request: Request, st
                       who: Analyst) -> WatchlistOut:
     """Replace a watchlist (same id), atomically."""
     with state.write(request, who) as rec:
-        _find(state, watchlist_id)
+        _find(state.store, watchlist_id)
         remove_watchlist(state.store, watchlist_id)
         w = add_watchlist(state.store, _create(body, watchlist_id))
         rec.detail = {"watchlist": w.id, "enterprise": w.enterprise}
@@ -79,7 +80,7 @@ def watchlist_replace(watchlist_id: str, body: WatchlistIn, request: Request, st
 @router.delete("/watchlists/{watchlist_id}", status_code=204, tags=["watchlists"], responses=errors(403, 404))
 def watchlist_remove(watchlist_id: str, request: Request, state: State, who: Analyst) -> None:
     with state.write(request, who) as rec:
-        _find(state, watchlist_id)
+        _find(state.store, watchlist_id)
         remove_watchlist(state.store, watchlist_id)
         rec.status, rec.detail = 204, {"watchlist": watchlist_id}
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from cultrade import __version__
 from cultrade.api import keys as keystore
-from cultrade.api.auth import COOKIE, admin, api_state, viewer
-from cultrade.api.errors import AuthError
+from cultrade.api.auth import admin, api_state, clear_session_cookie, cookie_scheme, set_session_cookie, viewer
+from cultrade.api.errors import ConflictError
 from cultrade.api.routers.common import Limit, Offset, errors
-from cultrade.api.schemas import AuditOut, Health, KeyCreated, KeyIn, KeyOut, Page, SessionIn, WhoAmI
+from cultrade.api.schemas import AuditOut, Health, KeyCreated, KeyIn, KeyOut, Page, SessionIn, SessionOut, WhoAmI
 from cultrade.api.service import records
 from cultrade.api.state import ApiState, Principal
 
@@ -25,26 +25,23 @@ def health() -> Health:
     return Health(status="ok", version=__version__)
 
 
-@router.post("/session", response_model=WhoAmI, tags=["session"], responses=errors())
-def login(body: SessionIn, request: Request, response: Response, state: State) -> WhoAmI:
-    """Log in with an API key: sets the HttpOnly cookie ``cultrade_key`` (SameSite=Strict)."""
-    found = state.authenticate(body.key)
-    if found is None:
-        error = AuthError("unknown or revoked API key", hint="ask an admin for a valid key")
-        state.audit_outside(request, None, 401, str(error))
-        raise error
-    principal = Principal(found.id, found.name, found.role)
-    state.audit_outside(request, principal, 200, "login")
-    response.set_cookie(COOKIE, body.key, httponly=True, samesite="strict", secure=state.api.cookie_secure,
-                        max_age=state.api.cookie_max_age, path="/")
-    return WhoAmI(id=found.id, name=found.name, role=found.role)  # type: ignore[arg-type]
+@router.post("/session", response_model=SessionOut, tags=["session"], responses=errors(429))
+def login(body: SessionIn, request: Request, response: Response, state: State) -> SessionOut:
+    """Log in with an API key: opens a server-side session and sets its id in the HttpOnly cookie
+    ``cultrade_session`` (SameSite=Strict; Secure when ``CULTRADE_API_COOKIE_SECURE``). The answer carries the
+    session's CSRF token: send it as ``X-CSRF-Token`` with every write that relies on the cookie."""
+    principal, opened = state.login(request, body.key)
+    set_session_cookie(response, opened, state.api)
+    return SessionOut(id=principal.key_id, name=principal.name, role=principal.role,  # type: ignore[arg-type]
+                      csrf_token=opened.csrf, expires_at=opened.expires_at)
 
 
-@router.delete("/session", status_code=204, tags=["session"])
-def logout(request: Request, response: Response, state: State) -> Response:
-    """Log out: clears the cookie."""
-    state.audit_outside(request, getattr(request.state, "principal", None), 204, "logout")
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=state.api.cookie_secure)
+@router.delete("/session", status_code=204, tags=["session"], responses=errors(403, 429))
+def logout(request: Request, response: Response, state: State, who: Annotated[Principal, Depends(viewer)],
+           cookie: Annotated[str | None, Depends(cookie_scheme)] = None) -> Response:
+    """Log out: ends the session on the server (its cookie no longer works anywhere) and clears the cookie."""
+    state.logout(request, cookie if who.via_session else None, who)
+    clear_session_cookie(response, state.api)
     response.status_code = 204
     return response
 
@@ -72,9 +69,12 @@ def keys_create(body: KeyIn, request: Request, state: State, who: Annotated[Prin
     return KeyCreated(**created.__dict__)
 
 
-@router.delete("/keys/{key_id}", response_model=KeyOut, tags=["keys"], responses=errors(403, 404))
+@router.delete("/keys/{key_id}", response_model=KeyOut, tags=["keys"], responses=errors(403, 404, 409))
 def keys_revoke(key_id: str, request: Request, state: State, who: Annotated[Principal, Depends(admin)]) -> KeyOut:
-    """Revoke a key for good."""
+    """Revoke a key for good (its sessions end with it). A key cannot revoke itself: use another admin key."""
+    if key_id == who.key_id:
+        raise ConflictError("a key cannot revoke itself", hint="revoke it with another admin key, or "
+                            "`cultrade keys revoke`")
     with state.write(request, who, invalidate=("keys",)) as rec:
         revoked = keystore.revoke_key(state.store, key_id)
         rec.detail = {"key_id": key_id}

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import StringConstraints
 
 from cultrade.api.auth import analyst, api_state, viewer
-from cultrade.api.routers.common import Limit, Offset, errors
+from cultrade.api.routers.common import Limit, Offset, When, errors, one_of
 from cultrade.api.schemas import (
     AckIn,
     AlertDetail,
     AlertOut,
     AlertSilenceIn,
     AlertStateName,
+    Iso3Code,
     Page,
     Severity,
     SignalOut,
@@ -22,7 +24,16 @@ from cultrade.api.schemas import (
     SilenceOut,
     UnsilenceOut,
 )
-from cultrade.api.service import alert_silences, alerts_table, alerts_version, get_alert, get_silence, page, records
+from cultrade.api.service import (
+    alert_silences,
+    alerts_table,
+    alerts_version,
+    get_alert,
+    get_silence,
+    page,
+    records,
+    signals_version,
+)
 from cultrade.api.state import ApiState, Principal
 from cultrade.monitor.alerts import (
     Silence,
@@ -33,14 +44,14 @@ from cultrade.monitor.alerts import (
     silence_alert,
     utcnow,
 )
+from cultrade.monitor.signals import METRICS, top_anomalies
 from cultrade.monitor.signals import signals as query_signals
-from cultrade.monitor.signals import top_anomalies
 
 router = APIRouter(tags=["monitoring"])
 State = Annotated[ApiState, Depends(api_state)]
 Analyst = Annotated[Principal, Depends(analyst)]
 Granularity = Annotated[str, Query(pattern="^(hour|day)$", description="hour or day")]
-When = Annotated[datetime | None, Query(description="ISO 8601 date or time (UTC).")]
+Metric = Annotated[str, StringConstraints(pattern=one_of(METRICS), max_length=60)]
 
 
 def _silence_out(s: Silence) -> SilenceOut:
@@ -50,19 +61,29 @@ def _silence_out(s: Silence) -> SilenceOut:
 
 @router.get("/signals", response_model=Page[SignalOut], dependencies=[Depends(viewer)], responses=errors())
 def signals(state: State, limit: Limit = 100, offset: Offset = 0,
-            iso3: Annotated[list[str], Query(description="Repeat for several countries.")] = [],  # noqa: B006
-            metric: Annotated[list[str], Query(description="events, protest, tone, quad4, ...")] = [],  # noqa: B006
-            granularity: Granularity = "day", start: When = None, end: When = None) -> Page[SignalOut]:
-    """Country signals from the GDELT event stream (``monitor_signals``), start inclusive, end exclusive."""
-    with state.read() as store:
+            iso3: Annotated[list[Iso3Code], Query(description="ISO3 codes; repeat for several countries.")] = [],  # noqa: B006
+            metric: Annotated[list[Metric], Query(description="events, protest, tone, quad4, ...")] = [],  # noqa: B006
+            granularity: Granularity = "day", start: When = None, end: When = None) -> Response:
+    """Country signals from the GDELT event stream (``monitor_signals``), start inclusive, end exclusive.
+
+    Answers are cached, keyed by a stamp of the signals table (rows and last write), so new signals show at once.
+    """
+    store = state.reader()
+
+    def build() -> Page[SignalOut]:
         frame = query_signals(store, iso3 or None, metric or None, granularity, start, end)  # type: ignore[arg-type]
-    rows, total = page(frame, limit, offset)
-    return Page[SignalOut](items=[SignalOut(**r) for r in records(rows)], total=total, limit=limit, offset=offset)
+        rows, total = page(frame, limit, offset)
+        return Page[SignalOut](items=[SignalOut(**r) for r in records(rows)], total=total, limit=limit,
+                               offset=offset)
+
+    stamp = signals_version(store)
+    return state.cached_json("signals", (stamp, tuple(iso3), tuple(metric), granularity, start, end, limit, offset), build,
+                        size=1024)
 
 
 @router.get("/signals/top", response_model=list[SignalOut], dependencies=[Depends(viewer)], responses=errors())
 def signals_top(state: State, granularity: Granularity = "day", n: Annotated[int, Query(ge=1, le=500)] = 10,
-                metric: Annotated[list[str], Query()] = [],  # noqa: B006
+                metric: Annotated[list[Metric], Query()] = [],  # noqa: B006
                 start: When = None, end: When = None,
                 min_value: Annotated[float, Query(ge=0)] = 5.0) -> list[SignalOut]:
     """The highest anomaly scores (robust z) in a period."""
@@ -87,7 +108,7 @@ def alerts(state: State, limit: Limit = 100, offset: Offset = 0, state_: Annotat
                "include_inactive": include_inactive}
 
     def build() -> bytes:
-        frame = alerts_table(state.store, **filters)  # type: ignore[arg-type]
+        frame = alerts_table(store, **filters)  # type: ignore[arg-type]
         rows, total = page(frame, limit, offset)
         body = Page[AlertOut](items=[AlertOut(**r) for r in records(rows)], total=total, limit=limit, offset=offset)
         return body.model_dump_json().encode()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import StringConstraints
 
 from cultrade.api.auth import analyst, api_state, viewer
 from cultrade.api.errors import NotFoundError
-from cultrade.api.routers.common import Limit, Offset, errors
+from cultrade.api.routers.common import Limit, Offset, errors, one_of
 from cultrade.api.schemas import ExplanationOut, OverrideIn, OverrideOut, RankInterval, RiskPage, RiskScore
 from cultrade.api.service import records
 from cultrade.api.state import ApiState, Principal
@@ -24,28 +25,31 @@ from cultrade.risk import RiskIndex, add_override, build_index, deactivate_overr
 router = APIRouter(tags=["risk"])
 State = Annotated[ApiState, Depends(api_state)]
 Home = Annotated[str, Query(min_length=3, max_length=3, description="The enterprise's home country (ISO3).")]
-Domain = Annotated[str, Query(max_length=40, description="general, games, online_literature, publishing, film_tv, "
-                                                         "music, visual_arts, crafts.")]
+Domain = Annotated[str, StringConstraints(pattern=one_of(load_framework().domain_names()), max_length=60), Query(
+    description="general, games, online_literature, publishing, film_tv, music, visual_arts, crafts.")]
 Year = Annotated[int | None, Query(ge=1900, le=2100, description="Default: the latest scored year.")]
 Intervals = Annotated[bool, Query(alias="intervals", description="Add Monte Carlo rank intervals (cached after the first call).")]
-RISK_CACHES = ("risk_index", "risk_scores", "risk_intervals", "risk_explain", "markets_rank")
+RISK_CACHES = ("risk_index", "risk_scores", "risk_pages", "risk_intervals", "risk_explain", "markets_rank")
 
 
 def _num(x: Any) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
-def risk_index(state: ApiState, home: str, domain: str) -> RiskIndex:
-    """The cached index for (home, domain); an unknown home is a 404, an unknown domain a 422."""
+def risk_index(state: ApiState, home: str, domain: str, year: int | None = None) -> RiskIndex:
+    """The cached index for (home, domain); an unknown home, or a ``year`` it has no scores for, is a 404."""
     home = get_countries().to_iso3(home.strip().upper(), "iso3")
-    return state.cached("risk_index", (home, domain),
-                        lambda: build_index(state.store, home, domain), size=state.api.risk_cache_size)
+    idx = state.cached("risk_index", (home, domain),
+                       lambda: build_index(state.reader(), home, domain), size=state.api.risk_cache_size)
+    if year is not None and int(year) not in {int(y) for y in idx.years}:
+        raise NotFoundError(f"no risk scores for {year}", hint=f"the index covers {idx.years[0]}-{idx.years[-1]}")
+    return idx
 
 
 def score_table(state: ApiState, home: str, domain: str, year: int | None) -> tuple[int, list[RiskScore]]:
     """(year, scores ordered by rank) for one perspective, cached."""
     def build() -> tuple[int, list[RiskScore]]:
-        df = risk_index(state, home, domain).scores(year)
+        df = risk_index(state, home, domain, year).scores(year)
         out = []
         for r in records(df):
             dims = {k.removeprefix("dim_"): r.pop(k) for k in list(r) if k.startswith("dim_")}
@@ -77,34 +81,42 @@ def domains() -> list[str]:
 
 
 @router.get("/risk/scores", response_model=RiskPage, dependencies=[Depends(viewer)], responses=errors(404, 503))
-def scores(state: State, home: Home = "CHN", domain: Domain = "general", year: Year = None,
+async def scores(state: State, home: Home = "CHN", domain: Domain = "general", year: Year = None,
            band: Annotated[str | None, Query(max_length=40, description="e.g. 'high'.")] = None,
            include_insufficient: bool = False, intervals_: Intervals = False,
-           limit: Limit = 100, offset: Offset = 0) -> RiskPage:
+           limit: Limit = 100, offset: Offset = 0) -> Response:
     """Every country's risk score for one year, highest risk first, with dimensions and optional rank intervals."""
-    year_, rows = score_table(state, home, domain, year)
-    chosen = [r for r in rows if (include_insufficient or not r.insufficient) and (band is None or r.band == band)]
-    items = chosen[offset:offset + limit]
-    if intervals_:
-        ivs = intervals(state, home, domain, year_)
-        items = [r.model_copy(update={"interval": ivs.get(r.iso3)}) for r in items]
-    return RiskPage(items=items, total=len(chosen), limit=limit, offset=offset, home=home.upper(), domain=domain,
-                    year=year_)
+    def build() -> RiskPage:
+        year_, rows = score_table(state, home, domain, year)
+        chosen = [r for r in rows if (include_insufficient or not r.insufficient) and (band is None or r.band == band)]
+        items = chosen[offset:offset + limit]
+        if intervals_:
+            ivs = intervals(state, home, domain, year_)
+            items = [r.model_copy(update={"interval": ivs.get(r.iso3)}) for r in items]
+        return RiskPage(items=items, total=len(chosen), limit=limit, offset=offset, home=home.upper(), domain=domain,
+                        year=year_)
+
+    key = (home.upper(), domain, year, band, include_insufficient, intervals_, limit, offset)
+    return await state.answer("risk_pages", key, build, size=1024)
 
 
 @router.get("/risk/scores/{iso3}", response_model=RiskScore, dependencies=[Depends(viewer)],
             responses=errors(404, 503))
-def country_score(iso3: str, state: State, home: Home = "CHN", domain: Domain = "general", year: Year = None,
-                  intervals_: Intervals = False) -> RiskScore:
+async def country_score(iso3: str, state: State, home: Home = "CHN", domain: Domain = "general",
+                        year: Year = None, intervals_: Intervals = False) -> Response:
     """One country's score, band, outlook, rank and dimensions (and rank interval with ``intervals=true``)."""
     code = get_countries().to_iso3(iso3.strip().upper(), "iso3")
-    year_, rows = score_table(state, home, domain, year)
-    hit = next((r for r in rows if r.iso3 == code), None)
-    if hit is None:
-        raise NotFoundError(f"{code} is not in the risk index", hint="GET /api/v1/risk/scores lists the economies")
-    if intervals_:
-        hit = hit.model_copy(update={"interval": intervals(state, home, domain, year_).get(code)})
-    return hit
+
+    def build() -> RiskScore:
+        year_, rows = score_table(state, home, domain, year)
+        hit = next((r for r in rows if r.iso3 == code), None)
+        if hit is None:
+            raise NotFoundError(f"{code} is not in the risk index", hint="GET /api/v1/risk/scores lists the economies")
+        if intervals_:
+            hit = hit.model_copy(update={"interval": intervals(state, home, domain, year_).get(code)})
+        return hit
+
+    return await state.answer("risk_pages", (code, home.upper(), domain, year, intervals_), build, size=1024)
 
 
 @router.get("/risk/explain/{iso3}", response_model=ExplanationOut, dependencies=[Depends(viewer)],
@@ -115,7 +127,7 @@ def explain(iso3: str, state: State, home: Home = "CHN", domain: Domain = "gener
     code = get_countries().to_iso3(iso3.strip().upper(), "iso3")
 
     def build() -> ExplanationOut:
-        idx = risk_index(state, home, domain)
+        idx = risk_index(state, home, domain, year)
         if code not in set(idx.countries.astype(str)):
             raise NotFoundError(f"{code} is not in the risk index", hint="use an ISO3 code of a scored economy")
         e = idx.explain(code, year)
@@ -143,7 +155,14 @@ def overrides(state: State, include_inactive: bool = False) -> list[OverrideOut]
 def override_add(body: OverrideIn, request: Request, state: State, who: Annotated[Principal, Depends(analyst)]
                  ) -> OverrideOut:
     """Record an expert override (author = the key's name); every cached score is recomputed."""
-    idx = risk_index(state, body.home, body.domain)
+    idx = risk_index(state, body.home, body.domain, body.year)
+    structure = idx.structure
+    if body.target not in (*structure.dim_ids, *structure.ind_ids):
+        raise NotFoundError(f"no indicator or dimension {body.target!r} in the framework",
+                            hint=f"use one of {', '.join((*structure.dim_ids, *structure.ind_ids))}")
+    code = get_countries().to_iso3(body.iso3.strip().upper(), "iso3")
+    if code not in set(idx.countries.astype(str)):
+        raise NotFoundError(f"{code} is not in the risk index", hint="use an ISO3 code of a scored economy")
     with state.write(request, who, invalidate=RISK_CACHES) as rec:
         new = add_override(state.store, idx, body.iso3.upper(), body.year, body.target, body.value,
                            author=who.name, reason=body.reason)

@@ -194,7 +194,7 @@
     function post(url, payload) {
       return fetch(url, {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-Cultrade-UI": "1" }, body: JSON.stringify(payload)
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": page.csrf || "" }, body: JSON.stringify(payload)
       }).then(function (r) {
         if (!r.ok) return r.json().catch(function () { return {}; }).then(function (b) { throw new Error(b.message || r.status); });
         return r.json();
