@@ -12,7 +12,7 @@ from cultrade.api.routers.common import errors, one_of
 from cultrade.api.schemas import CulturalCodeOut, DomainOut, TradeProfileOut
 from cultrade.api.service import records
 from cultrade.api.state import ApiState
-from cultrade.classification import DOMAINS, classify
+from cultrade.classification import DOMAINS, classify, market_domains
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError
 from cultrade.trade.profile import TradeProfile, trade_profile
@@ -24,14 +24,16 @@ SchemeName = Literal["unctad", "unesco"]
 
 @router.get("/trade/profile/{iso3}", response_model=TradeProfileOut, tags=["trade"], responses=errors(404, 503))
 async def profile(iso3: str, state: State, year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-            domain: Annotated[str | None, Query(pattern=one_of(sorted({d for ds in DOMAINS.values() for d in ds})),
-                                                description="A domain of the scheme (see /classification/domains)."
-                                                )] = None,
+            domain: Annotated[str | None, Query(
+                pattern=one_of(sorted({d for ds in DOMAINS.values() for d in ds} | set(market_domains()))),
+                description="A domain of the scheme (see /classification/domains), or a product type "
+                            "(see /markets/domains)."
+            )] = None,
             scheme: SchemeName = "unctad", top_n: Annotated[int, Query(ge=1, le=50)] = 5,
             charts: Annotated[bool, Query(description="Add Vega-Lite chart specs.")] = False) -> Response:
     """A country's cultural trade: exports, imports, balance, world share, RCA, partners, concentration."""
     code = get_countries().to_iso3(iso3.strip().upper(), "iso3")
-    if domain is not None and domain not in DOMAINS[scheme]:
+    if domain is not None and domain not in DOMAINS[scheme] and domain not in market_domains():
         raise NotFoundError(f"the {scheme} scheme has no domain {domain!r}",
                             hint=f"use one of {', '.join(DOMAINS[scheme])}, or the other scheme")
 
