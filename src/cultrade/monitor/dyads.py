@@ -1,0 +1,235 @@
+"""Dyad counts: GDELT events between two countries, per UTC hour and day, from actor 1 to actor 2.
+
+The table ``monitor_dyads`` (written by :class:`cultrade.monitor.stream.EventStream`, in the same transaction
+as the country signals) holds one row per (granularity, bucket, actor1_iso3, actor2_iso3) with at least one
+event. It is a public interface: the risk index (issue 10) reads it through :func:`dyad_counts` to measure
+relations with the home country, and the dyad rules of :mod:`cultrade.monitor.rules` read it.
+
+Which events count
+------------------
+An event counts for the directed dyad (actor 1 → actor 2) when both ``Actor1CountryCode`` and
+``Actor2CountryCode`` map to *countries* through the CAMEO → ISO3 mapping of :mod:`cultrade.countries`
+(the same :class:`~cultrade.monitor.signals.CodeMapper` as the country signals: regions such as AFR or EUR,
+and unknown codes, map to none) and the two countries differ (an event inside one country is in the country
+signals, not here). Events are deduplicated on GLOBALEVENTID exactly as the country signals are: an event
+counts once, in the buckets of the first processed slice that holds it. Buckets are hours and days of
+``DATEADDED`` (UTC).
+
+Columns
+-------
+=====================================  ====================================================================
+``events``                             events from actor 1 to actor 2
+``verbal_cooperation``                 QuadClass 1
+``material_cooperation``               QuadClass 2
+``verbal_conflict``                    QuadClass 3
+``material_conflict``                  QuadClass 4
+``material_conflict_state``            CAMEO root 18-20 (assault, fight, unconventional mass violence)
+                                       where BOTH actors are *state actors* (below)
+``sanctions``                          CAMEO base code 163: impose embargo, boycott or sanctions
+``restrictions``                       CAMEO base code 172: impose administrative sanctions (travel and
+                                       visa bans, restrictions on a state's citizens or officials)
+``mentions``                           Σ NumMentions
+``goldstein_sum``                      Σ GoldsteinScale (mean = goldstein_sum / events)
+``articles``                           distinct source articles (SOURCEURL) of those events
+``conflict_articles``                  distinct articles with a QuadClass 3 or 4 event
+``material_conflict_state_articles``   distinct articles with a ``material_conflict_state`` event
+``sanctions_articles``                 distinct articles with a ``sanctions`` (163) event
+``restrictions_articles``              distinct articles with a ``restrictions`` (172) event
+=====================================  ====================================================================
+
+A **state actor** is an actor whose country code maps to a country and that is either the bare country
+(``Actor1Code`` equals ``Actor1CountryCode``: GDELT's code for "the country", e.g. ``THA``) or has a primary
+type (``Actor1Type1Code``) among :data:`STATE_TYPES`: GOV (government), MIL (military), COP (police) and SPY
+(state intelligence). Rebels, insurgents, opposition, civilians, businesses, media and actors known only by
+an ethnic or religious group are not state actors, so ``material_conflict_state`` is violence between the
+organs of two states, the CAMEO reading of an interstate clash.
+
+Article counts add up over the slices of a bucket because GDELT processes each article once (see
+:mod:`cultrade.monitor.signals`).
+
+>>> import pyarrow as pa
+>>> from cultrade.monitor.signals import CodeMapper
+>>> t = pa.table({"Actor1Code": ["THAMIL", "KHM", "THA"], "Actor1CountryCode": ["THA", "KHM", "THA"],
+...     "Actor1Type1Code": ["MIL", None, None], "Actor2Code": ["KHM", "THAREB", "THA"],
+...     "Actor2CountryCode": ["KHM", "THA", "THA"], "Actor2Type1Code": [None, "REB", None],
+...     "EventRootCode": pa.array([19, 19, 19], pa.int16()), "EventBaseCode": ["190", "190", "190"],
+...     "QuadClass": pa.array([4, 4, 4], pa.int8()), "GoldsteinScale": [-10.0, -10.0, -10.0],
+...     "NumMentions": [3, 1, 2], "SOURCEURL": ["u1", "u1", "u2"]})
+>>> agg = aggregate_dyads(t, CodeMapper())
+>>> rows = agg.frame()
+>>> rows[["actor1_iso3", "actor2_iso3", "events", "material_conflict_state", "mentions"]].values.tolist()
+[['KHM', 'THA', 1.0, 0.0, 1.0], ['THA', 'KHM', 1.0, 1.0, 3.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cultrade.errors import ConfigError
+from cultrade.monitor import signals as sig
+from cultrade.store import Store
+
+DYADS_TABLE = "monitor_dyads"
+STATE_TYPES = ("GOV", "MIL", "COP", "SPY")
+#: The event counts (summed per bucket), then the article counts.
+EVENT_COLUMNS = ("events", "verbal_cooperation", "material_cooperation", "verbal_conflict", "material_conflict",
+                 "material_conflict_state", "sanctions", "restrictions", "mentions", "goldstein_sum")
+ARTICLE_COLUMNS = ("articles", "conflict_articles", "material_conflict_state_articles", "sanctions_articles",
+                   "restrictions_articles")
+COLUMNS: tuple[str, ...] = (*EVENT_COLUMNS, *ARTICLE_COLUMNS)
+_IDX = {c: i for i, c in enumerate(COLUMNS)}
+
+DYADS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {DYADS_TABLE} (
+    granularity VARCHAR NOT NULL,       -- 'hour' | 'day'
+    ts TIMESTAMP NOT NULL,              -- bucket start, UTC (DATEADDED)
+    actor1_iso3 VARCHAR NOT NULL,       -- who acts (ISO3, a country)
+    actor2_iso3 VARCHAR NOT NULL,       -- on whom (ISO3, another country)
+    {", ".join(f"{c} {'DOUBLE' if c == 'goldstein_sum' else 'BIGINT'} NOT NULL" for c in COLUMNS)},
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (granularity, ts, actor1_iso3, actor2_iso3)
+)
+"""
+#: Adds a batch's counts to the stored rows (the stream writes increments: late slices need no re-read).
+UPSERT_SQL = (f"INSERT INTO {DYADS_TABLE} SELECT * FROM _dyad_rows ON CONFLICT DO UPDATE SET "
+              + ", ".join(f"{c} = {DYADS_TABLE}.{c} + excluded.{c}" for c in COLUMNS)
+              + ", updated_at = excluded.updated_at")
+
+
+def state_actor(code: pa.ChunkedArray, country: pa.ChunkedArray, type1: pa.ChunkedArray) -> np.ndarray:
+    """Per event, whether the actor is a state actor (see the module doc)."""
+    bare = pc.fill_null(pc.equal(code, country), False)
+    typed = pc.fill_null(pc.is_in(type1, value_set=pa.array(STATE_TYPES)), False)
+    return np.asarray(pc.or_(bare, typed).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+@dataclass(frozen=True)
+class DyadAggregate:
+    """One slice's dyads: positions (in :func:`cultrade.monitor.signals.country_index`) of actor 1 and actor 2,
+    and their counts (pairs × :data:`COLUMNS`)."""
+
+    actor1: np.ndarray
+    actor2: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def empty(cls) -> DyadAggregate:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, len(COLUMNS))))
+
+    def __len__(self) -> int:
+        return len(self.actor1)
+
+    def frame(self) -> pd.DataFrame:
+        iso = np.asarray(sig.country_index(), dtype=object)
+        out = pd.DataFrame(self.values, columns=list(COLUMNS))
+        out.insert(0, "actor2_iso3", iso[self.actor2])
+        out.insert(0, "actor1_iso3", iso[self.actor1])
+        return out.sort_values(["actor1_iso3", "actor2_iso3"]).reset_index(drop=True)
+
+
+def aggregate_dyads(events: pa.Table, mapper: sig.CodeMapper) -> DyadAggregate:
+    """The dyad counts of a table of (already deduplicated) events."""
+    if events.num_rows == 0:
+        return DyadAggregate.empty()
+    a1, _ = mapper.positions(events.column("Actor1CountryCode"), "cameo")
+    a2, _ = mapper.positions(events.column("Actor2CountryCode"), "cameo")
+    keep = np.flatnonzero((a1 >= 0) & (a2 >= 0) & (a1 != a2))
+    if not len(keep):
+        return DyadAggregate.empty()
+    n_c = len(sig.country_index())
+    pair = a1[keep].astype(np.int64) * n_c + a2[keep]
+    pairs, inv = np.unique(pair, return_inverse=True)
+    ev = events.take(pa.array(keep))
+    quad = np.asarray(ev.column("QuadClass").fill_null(0).to_numpy(), dtype=np.int64)
+    root = np.asarray(ev.column("EventRootCode").fill_null(0).to_numpy(), dtype=np.int64)
+    base = ev.column("EventBaseCode")
+    state = state_actor(ev.column("Actor1Code"), ev.column("Actor1CountryCode"), ev.column("Actor1Type1Code")) & \
+        state_actor(ev.column("Actor2Code"), ev.column("Actor2CountryCode"), ev.column("Actor2Type1Code"))
+    masks = {"events": np.ones(len(keep), dtype=bool), "verbal_cooperation": quad == 1,
+             "material_cooperation": quad == 2, "verbal_conflict": quad == 3, "material_conflict": quad == 4,
+             "material_conflict_state": (root >= 18) & (root <= 20) & state,
+             "sanctions": sig._base_mask(base, ("163",)), "restrictions": sig._base_mask(base, ("172",))}
+    values = np.zeros((len(pairs), len(COLUMNS)))
+    for name, mask in masks.items():
+        values[:, _IDX[name]] = np.bincount(inv, weights=mask.astype(float), minlength=len(pairs))
+    mentions = np.asarray(ev.column("NumMentions").fill_null(0).to_numpy(), dtype=float)
+    gold = np.asarray(ev.column("GoldsteinScale").fill_null(0.0).to_numpy(), dtype=float)
+    values[:, _IDX["mentions"]] = np.bincount(inv, weights=mentions, minlength=len(pairs))
+    values[:, _IDX["goldstein_sum"]] = np.bincount(inv, weights=gold, minlength=len(pairs))
+    article, n_articles = sig.article_codes(ev)
+    article_masks = {"articles": masks["events"], "conflict_articles": (quad == 3) | (quad == 4),
+                     "material_conflict_state_articles": masks["material_conflict_state"],
+                     "sanctions_articles": masks["sanctions"], "restrictions_articles": masks["restrictions"]}
+    for name, counts in sig.count_articles(inv, article, n_articles, article_masks, len(pairs)).items():
+        values[:, _IDX[name]] = counts
+    return DyadAggregate(pairs // n_c, pairs % n_c, values)
+
+
+def dyad_rows(granularity: str, ts: datetime, agg: DyadAggregate, updated_at: datetime) -> pa.Table:
+    """Rows of one bucket for :data:`UPSERT_SQL` (increments)."""
+    iso = np.asarray(sig.country_index(), dtype=object)
+    n = len(agg)
+    cols: dict[str, pa.Array] = {
+        "granularity": pa.array([granularity] * n, type=pa.string()),
+        "ts": pa.array(np.full(n, np.datetime64(ts, "us")), type=pa.timestamp("us")),
+        "actor1_iso3": pa.array(iso[agg.actor1], type=pa.string()),
+        "actor2_iso3": pa.array(iso[agg.actor2], type=pa.string()),
+    }
+    for i, c in enumerate(COLUMNS):
+        cols[c] = pa.array(agg.values[:, i], type=pa.float64() if c == "goldstein_sum" else pa.int64())
+    cols["updated_at"] = pa.array(np.full(n, np.datetime64(updated_at, "us")), type=pa.timestamp("us"))
+    return pa.table(cols)
+
+
+def merge(parts: Sequence[DyadAggregate]) -> DyadAggregate:
+    """The sum of several aggregates of the same bucket."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return DyadAggregate.empty()
+    if len(parts) == 1:
+        return parts[0]
+    n_c = len(sig.country_index())
+    pair = np.concatenate([p.actor1 * n_c + p.actor2 for p in parts])
+    pairs, inv = np.unique(pair, return_inverse=True)
+    values = np.zeros((len(pairs), len(COLUMNS)))
+    np.add.at(values, inv, np.concatenate([p.values for p in parts]))
+    return DyadAggregate(pairs // n_c, pairs % n_c, values)
+
+
+def dyad_counts(store: Store, *, country: str | None = None, start: str | date | datetime | None = None,
+                end: str | date | datetime | None = None, granularity: str = "day") -> pd.DataFrame:
+    """Dyad counts (start inclusive, end exclusive): columns ts, granularity, actor1_iso3, actor2_iso3 and
+    :data:`COLUMNS`, ordered by ts, actor1_iso3, actor2_iso3. ``country`` (ISO3) keeps the rows where it is on
+    either side. No table yet (no slice processed): an empty frame with those columns."""
+    if granularity not in sig.GRANULARITIES:
+        raise ConfigError(f"unknown granularity {granularity!r}", hint="use 'hour' or 'day'")
+    columns = ["ts", "granularity", "actor1_iso3", "actor2_iso3", *COLUMNS]
+    if not store.has_table(DYADS_TABLE):
+        return pd.DataFrame(columns=columns)
+    where, params = ["granularity = ?"], [granularity]
+    if country:
+        code = country.strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ConfigError(f"not an ISO3 country code: {country!r}", hint="use a code such as CHN")
+        where.append("(actor1_iso3 = ? OR actor2_iso3 = ?)")
+        params += [code, code]
+    if (t0 := sig._as_time(start)) is not None:
+        where.append("ts >= ?")
+        params.append(t0)  # type: ignore[arg-type]
+    if (t1 := sig._as_time(end)) is not None:
+        where.append("ts < ?")
+        params.append(t1)  # type: ignore[arg-type]
+    sql = (f"SELECT {', '.join(columns)} FROM {DYADS_TABLE} WHERE {' AND '.join(where)} "
+           "ORDER BY ts, actor1_iso3, actor2_iso3")
+    return store.con.execute(sql, params).df()
+
+
+__all__ = ["ARTICLE_COLUMNS", "COLUMNS", "DYADS_DDL", "DYADS_TABLE", "EVENT_COLUMNS", "STATE_TYPES", "UPSERT_SQL",
+           "DyadAggregate", "aggregate_dyads", "dyad_counts", "dyad_rows", "merge", "state_actor"]
