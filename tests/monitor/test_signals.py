@@ -12,7 +12,8 @@ import pytest
 
 from cultrade.errors import ConfigError
 from cultrade.monitor import signals as sig
-from cultrade.monitor.stream import EventStream, read_slice
+from cultrade.monitor.slices import read_slice
+from cultrade.monitor.stream import EventStream
 from cultrade.sources.gdelt import V2_COLUMNS
 from cultrade.store import Store
 

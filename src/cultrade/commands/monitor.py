@@ -181,6 +181,23 @@ def evaluate_cmd(
         console.print(f"written to {write_report(report, markdown)}")
 
 
+@monitor_app.command("status")
+@handle_errors
+def status_cmd() -> None:
+    """Is the event feed live or stale? The last slice, its lag, quarantined slices and the outbox backlog."""
+    from cultrade.monitor.status import feed_status
+
+    with open_store() as store:
+        s = feed_status(store)
+    console.print(f"event feed {s.sentence()}", highlight=False)
+    if s.lag is not None:
+        console.print(f"slices processed: {s.slices:,}; the last one {s.lag.total_seconds() / 60:,.0f} min after its "
+                      f"time; quarantined slices: {s.quarantined}", highlight=False)
+    console.print("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(s.outbox.items())) or "empty")
+                  + (f"; oldest pending {s.oldest_pending:%Y-%m-%d %H:%M} UTC" if s.oldest_pending else ""),
+                  highlight=False)
+
+
 @monitor_app.command("signals")
 @handle_errors
 def signals_cmd(

@@ -217,8 +217,17 @@ def scan(panel: Panel, rule: Rule) -> pd.DataFrame:
     out = pd.DataFrame([panel.keys[c] for c in cols], columns=keys)
     out["ts"] = [panel.times[r] for r in rows]
     out["value"] = panel.values[rows, cols]
+    if panel.rank is not None:
+        out["band"] = [BANDS[int(r)] if r == r else None for r in panel.rank[rows, cols]]
     out["derived"], out["enter"], out["hold"] = derived, enter, hold
     return out.sort_values([*keys, "ts"]).reset_index(drop=True)
+
+
+def scan_rule(store: Any, rule: Rule) -> pd.DataFrame:
+    """:func:`scan` of an outlook rule's whole history in the store (the indicator-warning reports)."""
+    from cultrade.monitor.panels import load_panel
+
+    return scan(load_panel(store, rule), rule)
 
 
 # -- stream panels ------------------------------------------------------------------------------
@@ -448,4 +457,4 @@ def _severity(rule: Rule, s: float, articles: float, types: int, mentions: float
     return "critical" if ok else rule.severity
 
 
-__all__ = ["BUCKET", "OPS", "Baseline", "Reading", "baseline_dispersion", "baseline_stats", "derive", "explain", "observe", "observe_stream", "previous", "scan", "shift_back", "window_totals"]
+__all__ = ["BUCKET", "OPS", "Baseline", "Reading", "baseline_dispersion", "baseline_stats", "derive", "explain", "observe", "observe_stream", "previous", "scan", "scan_rule", "shift_back", "window_totals"]

@@ -129,7 +129,7 @@ def step(alert: AlertState, obs: Observation, now: datetime, timing: Timing) -> 
             return _move(alert, "inactive", now)
         return None
     active = obs.hold if s in ("pending", "firing") else obs.enter
-    if active:
+    if active and timing.keep_firing_for > timedelta(0):  # only keep_firing_for reads it
         alert.last_active_at = now
     if s in ("inactive", "resolved", "nodata"):
         if not active:
@@ -363,9 +363,7 @@ def settle(store: Store, work: dict[str, WorkItem], ruleset: RuleSet, silences: 
             out.append(Transition(fp, alert.rule, alert.labels, before or alert.state, alert.state, alert.seq,
                                   now, alert.value, kind or ("escalation" if escalated else "transition"),
                                   bool(kind), muted, receivers, alert.severity))
-        # only keep_firing_for reads last_active_at: a change of it alone is not stored
-        changed = any(v != before_row.get(k) for k, v in vars(alert).items()
-                      if k != "last_active_at" or timing.keep_firing_for)
+        changed = any(v != before_row.get(k) for k, v in vars(alert).items())
         if is_new or changed:
             alert.last_eval_at = now
             save(alert, is_new)

@@ -223,10 +223,12 @@ class Evaluator:
         """Evaluate every active rule as of ``now``; the events and notifications wait for :meth:`flush`."""
         if self._needs:
             if self.data is None or changes is None or changes.reload:
+                # the store holds everything but the open transaction's slices: a late slice writes them first,
+                # and otherwise this is the transaction's first slice, whose changes come along
                 self.data = StreamData()
                 self.data.seed(store, self._needs, self._horizon(now))
                 self._baselines = BaselineCache()
-            elif changes is not None:
+            if changes is not None and not changes.reload:
                 self.data.update(changes, self._needs)
             if changes is not None and changes.ts.minute == 0:
                 self.data.drop_before(self._horizon(now))
@@ -372,8 +374,9 @@ class BaselineCache:
             for old in [t for t in sums if t < w_start - timedelta(days=1)]:
                 del sums[old]
         day = (source, g, metric, span, w_start.date())
-        if day not in self._inv_k:
-            self._inv_k[day] = baseline_dispersion(data, source, g, metric, w_start - span, w_start)
+        if day not in self._inv_k:  # over the span before the day starts: the same whenever it is first asked
+            start = datetime.combine(w_start.date(), datetime.min.time())
+            self._inv_k[day] = baseline_dispersion(data, source, g, metric, start - span, start)
         counts, total, n = hit
         return Baseline(counts, total, self._inv_k[day], n * BUCKET[g])
 

@@ -51,6 +51,35 @@ class Panel:
     def empty(cls) -> Panel:
         return cls([], [], np.zeros((0, 0)))
 
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> Panel:
+        """A panel from rows of key columns, ``ts`` and ``value`` (and ``band`` for risk bands).
+
+        >>> p = Panel.from_frame(pd.DataFrame({"iso3": ["B", "A"], "ts": ["2020-01-01"] * 2, "value": [1.0, 2.0]}),
+        ...                      ["iso3"])
+        >>> p.keys, p.values.tolist()
+        ([('A',), ('B',)], [[2.0, 1.0]])
+        """
+        if df.empty:
+            return cls.empty()
+        keys = list(keys)
+        ts = pd.to_datetime(df["ts"])
+        key_tuples = list(map(tuple, df[keys].astype(str).to_numpy()))
+        uniq = sorted(set(key_tuples))
+        kpos = {k: i for i, k in enumerate(uniq)}
+        times = sorted(ts.unique())
+        tpos = {pd.Timestamp(t): i for i, t in enumerate(times)}
+        ti = ts.map(tpos).to_numpy(dtype=np.int64)
+        ki = np.array([kpos[k] for k in key_tuples], dtype=np.int64)
+        values = np.full((len(times), len(uniq)), np.nan)
+        values[ti, ki] = df["value"].to_numpy(dtype=float)
+        rank = None
+        if "band" in df:
+            order = {b: i for i, b in enumerate(BANDS)}
+            rank = np.full_like(values, np.nan)
+            rank[ti, ki] = df["band"].map(lambda b: order.get(b, np.nan)).to_numpy(dtype=float)
+        return cls([pd.Timestamp(t).to_pydatetime() for t in times], uniq, values, rank)
+
 
 class Buckets:
     """Rows of one stream series: bucket times (ascending) × keys, both growing; NaN = no row. The stream only
@@ -370,26 +399,7 @@ def load_frame(store: Store, rule: Rule, *, since: datetime | None = None, until
 def load_panel(store: Store, rule: Rule, *, since: datetime | None = None, until: datetime | None = None,
                tables: set[str] | None = None) -> Panel:
     """:func:`load_frame` as a :class:`Panel`."""
-    df = load_frame(store, rule, since=since, until=until, tables=tables)
-    if df.empty:
-        return Panel.empty()
-    keys = list(KEYS[rule.series.kind])
-    df["ts"] = pd.to_datetime(df["ts"])
-    key_tuples = list(map(tuple, df[keys].to_numpy()))
-    uniq = sorted(set(key_tuples))
-    kpos = {k: i for i, k in enumerate(uniq)}
-    times = sorted(df["ts"].unique())
-    tpos = {pd.Timestamp(t): i for i, t in enumerate(times)}
-    ti = df["ts"].map(tpos).to_numpy(dtype=np.int64)
-    ki = np.array([kpos[k] for k in key_tuples], dtype=np.int64)
-    values = np.full((len(times), len(uniq)), np.nan)
-    values[ti, ki] = df["value"].to_numpy(dtype=float)
-    rank = None
-    if "band" in df:
-        order = {b: i for i, b in enumerate(BANDS)}
-        rank = np.full_like(values, np.nan)
-        rank[ti, ki] = df["band"].map(lambda b: order.get(b, np.nan)).to_numpy(dtype=float)
-    return Panel([pd.Timestamp(t).to_pydatetime() for t in times], uniq, values, rank)
+    return Panel.from_frame(load_frame(store, rule, since=since, until=until, tables=tables), KEYS[rule.series.kind])
 
 
 __all__ = ["KEYS", "Buckets", "Panel", "SeriesId", "StreamData", "load_frame", "load_panel", "stream_series"]
