@@ -72,6 +72,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cultrade.countries import get_countries
 from cultrade.errors import ConfigError
 from cultrade.monitor import signals as sig
 from cultrade.store import Store
@@ -206,18 +207,16 @@ def merge(parts: Sequence[DyadAggregate]) -> DyadAggregate:
 def dyad_counts(store: Store, *, country: str | None = None, start: str | date | datetime | None = None,
                 end: str | date | datetime | None = None, granularity: str = "day") -> pd.DataFrame:
     """Dyad counts (start inclusive, end exclusive): columns ts, granularity, actor1_iso3, actor2_iso3 and
-    :data:`COLUMNS`, ordered by ts, actor1_iso3, actor2_iso3. ``country`` (ISO3) keeps the rows where it is on
-    either side. No table yet (no slice processed): an empty frame with those columns."""
+    :data:`COLUMNS`, ordered by ts, actor1_iso3, actor2_iso3. ``country`` (ISO3, or a name or code
+    :mod:`cultrade.countries` knows) keeps the rows where it is on either side. No table yet (no slice processed): an empty frame with those columns."""
     if granularity not in sig.GRANULARITIES:
         raise ConfigError(f"unknown granularity {granularity!r}", hint="use 'hour' or 'day'")
     columns = ["ts", "granularity", "actor1_iso3", "actor2_iso3", *COLUMNS]
+    code = get_countries().to_iso3(country) if country else None  # a name or any code the reference knows
     if not store.has_table(DYADS_TABLE):
         return pd.DataFrame(columns=columns)
     where, params = ["granularity = ?"], [granularity]
-    if country:
-        code = country.strip().upper()
-        if len(code) != 3 or not code.isalpha():
-            raise ConfigError(f"not an ISO3 country code: {country!r}", hint="use a code such as CHN")
+    if code:
         where.append("(actor1_iso3 = ? OR actor2_iso3 = ?)")
         params += [code, code]
     if (t0 := sig._as_time(start)) is not None:
