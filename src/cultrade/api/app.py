@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cultrade import __version__
 from cultrade.api import errors
 from cultrade.api.auth import UNSAFE
-from cultrade.api.routers import config, data, meta, monitor, risk, trade
+from cultrade.api.routers import config, data, local, meta, monitor, risk, trade
 from cultrade.api.settings import ApiSettings
 from cultrade.api.state import ApiState
 from cultrade.settings import Settings, get_settings
@@ -116,7 +116,7 @@ def create_app(store_path: str | Path | None = None, *, settings: Settings | Non
                   openapi_url=f"{PREFIX}/openapi.json", docs_url="/api/docs", redoc_url=None)
     app.state.api = state
     errors.install(app)
-    for module in (meta, data, risk, trade, monitor, config):
+    for module in (meta, data, risk, trade, monitor, config, local):
         app.include_router(module.router, prefix=PREFIX)
     app.add_middleware(AuditMiddleware)
     if api.cors_list:

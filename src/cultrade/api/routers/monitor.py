@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -46,6 +46,24 @@ When = Annotated[datetime | None, Query(description="ISO 8601 date or time (UTC)
 def _silence_out(s: Silence) -> SilenceOut:
     return SilenceOut(id=s.id, matchers=[str(m) for m in s.matchers], author=s.author, reason=s.reason,
                       starts_at=s.starts_at, ends_at=s.ends_at, active=s.active(utcnow()))
+
+
+@router.get("/monitor/status", dependencies=[Depends(viewer)], responses=errors())
+def monitor_status(request: Request, state: State) -> dict[str, Any]:
+    """Is the event feed live or stale: the last slice, how late it was processed, quarantined slices, the
+    outbox backlog, and what the server's watcher did (when it runs one)."""
+    from cultrade.monitor.status import feed_status
+
+    with state.read() as store:
+        out = feed_status(store).as_dict()
+    service = getattr(request.app.state, "monitor", None)
+    if service is not None:
+        st = service.stats
+        out["service"] = {"watching": [str(p) for p in service.folders], "live": str(service.live or "") or None,
+                          "polls": st.polls, "slices": st.slices, "quarantined": st.quarantined,
+                          "delivered": st.delivered, "ticks": st.ticks, "errors": st.errors[-3:],
+                          "last_poll": st.last_poll.isoformat() + "Z" if st.last_poll else None}
+    return out
 
 
 @router.get("/signals", response_model=Page[SignalOut], dependencies=[Depends(viewer)], responses=errors())
