@@ -76,6 +76,7 @@ MATRIX = [
     Case("GET", "/trade/profile/{iso3}", "viewer", setup=lambda api: {"iso3": "CHN"}),
     Case("GET", "/classification/domains", "viewer"),
     Case("GET", "/classification/hs/{code}", "viewer", setup=lambda api: {"code": "9207"}),
+    Case("GET", "/monitor/status", "viewer"),
     Case("GET", "/signals", "viewer"),
     Case("GET", "/signals/top", "viewer"),
     Case("GET", "/alerts", "viewer"),

@@ -127,7 +127,8 @@ def alert(alert_id: str, state: State) -> AlertDetail:
         muted = [s.id for s in alert_silences(store, a)]
     return AlertDetail(id=a.fingerprint, rule=a.rule, labels=a.labels, state=a.state, seq=a.seq, value=a.value,
                        summary=a.summary, fired_at=a.fired_at, resolved_at=a.resolved_at, acked_seq=a.acked_seq,
-                       events=events, silenced_by=muted)
+                       events=events, silenced_by=muted, severity=a.severity, category=a.category,
+                       fired_value=a.fired_value, unit=a.unit, baseline=a.baseline, why=a.why)
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=errors(403, 404))
