@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from cultrade.errors import ConfigError
 from cultrade.monitor.alerts import (
     Silence,
-    ensure_schema,
     acknowledge,
     add_silence,
     alert_events,
+    ensure_schema,
     expire_silence,
     list_alerts,
     load_alerts,

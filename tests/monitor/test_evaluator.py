@@ -18,8 +18,8 @@ import pytest
 from cultrade.monitor.alerts import Silence, add_silence, ensure_schema
 from cultrade.monitor.engine import evaluate
 from cultrade.monitor.evaluator import Evaluator
-from cultrade.monitor.rules import RuleSet, load_rules
 from cultrade.monitor.feeds import replay
+from cultrade.monitor.rules import RuleSet, load_rules
 from cultrade.settings import Settings
 from cultrade.sources.gdelt import V2_COLUMNS
 from cultrade.store import Store

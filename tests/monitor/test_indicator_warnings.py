@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 
 from cultrade.monitor.alerts import load_alerts, snapshot_risk
+from cultrade.monitor.conditions import scan_rule
 from cultrade.monitor.engine import evaluate
 from cultrade.monitor.rules import RuleSet, load_rules
-from cultrade.monitor.conditions import scan_rule
 from cultrade.settings import Settings
 from cultrade.sources.snapshot import load_snapshot
 from cultrade.store import Store

@@ -149,7 +149,7 @@ def test_serve_watch_alerts_appear_within_one_slice_while_the_cli_runs(served: d
     assert found and int(found.group(1)) >= 8 and hits[0]["fired"] == f"{found.group(1)} articles"
     detail = httpx.get(base + f"/api/v1/alerts/{hits[0]['id']}", headers=headers, timeout=10).json()
     assert detail["fired_at"].startswith(event_ts.isoformat())
-    out, err = report.communicate(timeout=300)
+    _out, err = report.communicate(timeout=300)
     assert report.returncode == 0, err
     assert (served["home"] / "ken.html").stat().st_size > 10_000  # written in the client's folder
     ack = cli(env, "alerts", "ack", hits[0]["id"][:10], "--by", "duty-officer", "--comment", "on it")

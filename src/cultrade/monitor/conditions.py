@@ -428,18 +428,19 @@ def _surprise(data: StreamData, rule: Rule, head: datetime, stale: bool, source:
     for i, c in enumerate(cols):
         m, hours, cand, xs, mu, ik = tested[pick[c]]
         j = int(np.searchsorted(cand, c))
-        x, s = float(xs[j]), float(best_in[c] if enter[i] else best[c])
+        count = float(xs[j])
+        s = float(best_in[c] if enter[i] else best[c])
         lo, hi = detect.usual_range(mu[j:j + 1], ik[j:j + 1])
         p = float(detect.p_value(np.array([s]), tests)[0])
-        values[i] = x
+        values[i] = count
         mentions = float(mentions_of[hours][c]) if mentions_of is not None else None
-        severities.append(_severity(rule, s, x, int(types[i]), mentions))
+        severities.append(_severity(rule, s, count, int(types[i]), mentions))
         span = "the last hour" if hours == 1 else f"the last {hours} hours"
         p_text = "< 1e-12" if p < 1e-12 else f"{p:.0e}"
         family = f"; {int(types[i])} of {len(metrics)} event types" if len(metrics) > 1 else ""
-        why = (f"{m.replace('_', ' ')} {x:,.0f} in {span} vs usual {lo[0]:,.0f}–{hi[0]:,.0f} "
+        why = (f"{m.replace('_', ' ')} {count:,.0f} in {span} vs usual {lo[0]:,.0f}–{hi[0]:,.0f} "
                f"(expected {float(mu[j]):.1f}; p {p_text}{family})")
-        details.append({"kind": "surprise", "metric": m, "value": x, "unit": "articles", "window_hours": hours,
+        details.append({"kind": "surprise", "metric": m, "value": count, "unit": "articles", "window_hours": hours,
                         "baseline": float(mu[j]), "usual": [float(lo[0]), float(hi[0])], "p": p, "derived": s,
                         "types": int(types[i]), "of_types": len(metrics), "why": why})
     derived = np.where(enter, best_in[cols], best[cols])
@@ -457,4 +458,5 @@ def _severity(rule: Rule, s: float, articles: float, types: int, mentions: float
     return "critical" if ok else rule.severity
 
 
-__all__ = ["BUCKET", "OPS", "Baseline", "Reading", "baseline_dispersion", "baseline_stats", "derive", "explain", "observe", "observe_stream", "previous", "scan", "scan_rule", "shift_back", "window_totals"]
+__all__ = ["BUCKET", "OPS", "Baseline", "Reading", "baseline_dispersion", "baseline_stats", "derive", "explain",
+           "observe", "observe_stream", "previous", "scan", "scan_rule", "shift_back", "window_totals"]

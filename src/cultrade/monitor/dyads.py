@@ -215,16 +215,17 @@ def dyad_counts(store: Store, *, country: str | None = None, start: str | date |
     code = get_countries().to_iso3(country) if country else None  # a name or any code the reference knows
     if not store.has_table(DYADS_TABLE):
         return pd.DataFrame(columns=columns)
-    where, params = ["granularity = ?"], [granularity]
+    where: list[str] = ["granularity = ?"]
+    params: list[object] = [granularity]
     if code:
         where.append("(actor1_iso3 = ? OR actor2_iso3 = ?)")
         params += [code, code]
     if (t0 := sig._as_time(start)) is not None:
         where.append("ts >= ?")
-        params.append(t0)  # type: ignore[arg-type]
+        params.append(t0)
     if (t1 := sig._as_time(end)) is not None:
         where.append("ts < ?")
-        params.append(t1)  # type: ignore[arg-type]
+        params.append(t1)
     sql = (f"SELECT {', '.join(columns)} FROM {DYADS_TABLE} WHERE {' AND '.join(where)} "
            "ORDER BY ts, actor1_iso3, actor2_iso3")
     return store.con.execute(sql, params).df()

@@ -107,13 +107,14 @@ def _episodes(store: Store) -> pd.DataFrame:
                                "FROM alerts").df()
     events = store.con.execute("SELECT fingerprint, seq, occurred_at, from_state, to_state, kind, severity "
                                "FROM alert_events ORDER BY fingerprint, seq").df()
-    meta = {r.fingerprint: r for r in alerts.itertuples(index=False) if r.category == "event"}
+    e: Any
+    meta: dict[str, Any] = {str(r.fingerprint): r for r in alerts.itertuples(index=False) if r.category == "event"}
     rows = []
     for fp, part in events.groupby("fingerprint", sort=False):
         a = meta.get(str(fp))
         if a is None:
             continue
-        labels = {k: v for k, v in json.loads(a.labels).items() if isinstance(v, str) and v}
+        labels = {k: v for k, v in json.loads(str(a.labels)).items() if isinstance(v, str) and v}
         start: Any = None
         sev = ""
         for e in part.itertuples(index=False):
@@ -161,7 +162,7 @@ def score(store: Store, labels: list[Label], *, lead: timedelta, horizon: timede
             status = "warm-up"
         else:
             win = episodes[(episodes["start"] >= first - lead) & (episodes["start"] <= first + horizon)]
-            hits = [e for e in win.itertuples(index=False) if _covers(e, lab, home)]
+            hits: list[Any] = [e for e in win.itertuples(index=False) if _covers(e, lab, home)]
             if hits:
                 e = min(hits, key=lambda h: h.start)
                 det, status = True, "detected"
@@ -187,6 +188,8 @@ def _quiet(store: Store, episodes: pd.DataFrame, labels: list[Label], table: pd.
     countries = sorted(c for (c,) in store.con.execute(
         "SELECT DISTINCT iso3 FROM monitor_signals WHERE granularity = 'day' AND metric = 'events'").fetchall())
     touched: set[tuple[str, pd.Timestamp]] = set()
+    row: Any
+    e: Any
     for lab, row in zip(labels, table.itertuples(index=False), strict=True):
         first = row.first_slice if row.first_slice is not None else pd.Timestamp(lab.onset)
         span = pd.date_range((pd.Timestamp(lab.onset) - lead).normalize(), (first + horizon).normalize(), freq="D")
@@ -199,7 +202,10 @@ def _quiet(store: Store, episodes: pd.DataFrame, labels: list[Label], table: pd.
             if (c, d) not in touched:
                 quiet_days[(c, week[d])] = quiet_days.get((c, week[d]), 0) + 1
     false: dict[tuple[str, pd.Timestamp], list[int]] = {}
-    in_quiet, incident_end, incident_of = [], {}, {}  # incidents: a country's overlapping alerts
+    # incidents: a country's alerts whose firing overlaps count as one
+    in_quiet: list[bool] = []
+    incident_end: dict[str, pd.Timestamp] = {}
+    incident_of: dict[str, list[Any]] = {}
     for e in episodes.itertuples(index=False):
         d = e.start.normalize()
         q = bool(e.iso3) and (e.iso3, d) not in touched and d in week
@@ -298,6 +304,8 @@ def render(ev: Evaluation, labels_file: str = "") -> str:
         "severity |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    r: Any
+    e: Any
     for r in ev.labels.itertuples(index=False):
         first = f"{r.first_slice:%m-%d %H:%M}" if r.first_slice is not None else "–"
         latency = f"{r.latency_h * 60:.0f} min" if r.latency_h == r.latency_h else "–"

@@ -166,13 +166,14 @@ def stream_series(rule: Rule, home: str) -> list[SeriesId]:
     s, cond = rule.series, rule.condition
     source = "signal" if s.kind == "signal" else (f"with:{home if s.pairs_with == 'home' else s.pairs_with}"
                                                    if s.pairs_with else "dyad")
-    out = [(source, s.granularity, m, "value") for m in s.metrics]
+    g = str(s.granularity)
+    out: list[SeriesId] = [(source, g, m, "value") for m in s.metrics]
     if cond.type == "anomaly":
-        out += [(source, s.granularity, m, "anomaly") for m in s.metrics]
+        out += [(source, g, m, "anomaly") for m in s.metrics]
     if cond.min_events is not None:
-        out.append((source, s.granularity, "events", "value"))
+        out.append((source, g, "events", "value"))
     if rule.critical is not None and rule.critical.mentions is not None:
-        out.append((source, s.granularity, "mentions", "value"))
+        out.append((source, g, "mentions", "value"))
     return out
 
 
@@ -185,7 +186,7 @@ class StreamData:
     covered: dict[str, list[datetime]] = field(default_factory=dict)
     pairs: list[tuple[int, int]] = field(default_factory=list)  # dyad key → (actor1, actor2) positions
     _pair_col: dict[tuple[int, int], int] = field(default_factory=dict)
-    _pair_keys: list[tuple[str, str]] = field(default_factory=list)
+    _pair_keys: list[tuple[str, ...]] = field(default_factory=list)
 
     # -- keys -------------------------------------------------------------------------------
     def width(self, source: str) -> int:
@@ -241,7 +242,7 @@ class StreamData:
             for g in grans:
                 for ts, part in df.groupby(df["slice_ts"].map(lambda t, g=g: sig.bucket_start(
                         pd.Timestamp(t).to_pydatetime(), g))):
-                    start = pd.Timestamp(ts).to_pydatetime()  # type: ignore[arg-type]
+                    start = pd.Timestamp(ts).to_pydatetime()
                     self.cover(g, start)
                     arts = part["articles"]
                     self.exposure.setdefault(g, {})[start] = float("nan") if arts.isna().any() else float(arts.sum())
