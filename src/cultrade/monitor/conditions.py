@@ -37,6 +37,7 @@ import pandas as pd
 
 from cultrade.monitor import detect
 from cultrade.monitor.panels import KEYS, Panel, StreamData
+from cultrade.monitor.signals import event_type
 from cultrade.monitor.rules import BANDS, Duration, Rule, severity_rank
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -419,7 +420,11 @@ def _surprise(data: StreamData, rule: Rule, head: datetime, stale: bool, source:
     if not len(cols):
         return Reading.empty()
     enter, hold = op(best_in[cols], level), op(best[cols], exit_level)
-    types = (per_metric[:, cols] >= exit_level).sum(axis=0)
+    # breadth: distinct event types (CAMEO roots) surprising at once; an air strike (195) is a kind of fight (19)
+    kinds = sorted({event_type(m) for m in metrics})
+    per_type = np.array([(per_metric[[i for i, m in enumerate(metrics) if event_type(m) == k]][:, cols]
+                          >= exit_level).any(axis=0) for k in kinds])
+    types = per_type.sum(axis=0)
     values, details, severities = np.zeros(len(cols)), [], []
     mentions_of = None
     if rule.critical is not None and rule.critical.mentions is not None:
@@ -437,12 +442,12 @@ def _surprise(data: StreamData, rule: Rule, head: datetime, stale: bool, source:
         severities.append(_severity(rule, s, count, int(types[i]), mentions))
         span = "the last hour" if hours == 1 else f"the last {hours} hours"
         p_text = "< 1e-12" if p < 1e-12 else f"{p:.0e}"
-        family = f"; {int(types[i])} of {len(metrics)} event types" if len(metrics) > 1 else ""
+        family = f"; {int(types[i])} of {len(kinds)} event types" if len(kinds) > 1 else ""
         why = (f"{m.replace('_', ' ')} {count:,.0f} in {span} vs usual {lo[0]:,.0f}–{hi[0]:,.0f} "
                f"(expected {float(mu[j]):.1f}; p {p_text}{family})")
         details.append({"kind": "surprise", "metric": m, "value": count, "unit": "articles", "window_hours": hours,
                         "baseline": float(mu[j]), "usual": [float(lo[0]), float(hi[0])], "p": p, "derived": s,
-                        "types": int(types[i]), "of_types": len(metrics), "why": why})
+                        "types": int(types[i]), "of_types": len(kinds), "why": why})
     derived = np.where(enter, best_in[cols], best[cols])
     stamps: list[datetime | None] = [head] * len(cols)
     return Reading(cols, stamps, values, derived, enter, hold, np.full(len(cols), stale), severities, details)

@@ -250,8 +250,11 @@ def evaluate_labels(directory: str | Path, labels: list[Label], *, start: dateti
                             workers=DEFAULT_WORKERS if workers is None else workers)
             table, episodes, quiet = score(store, labels, lead=lead, horizon=horizon, warmup=warmup,
                                            home=evaluator.home)
-    settings = {"lead": lead, "horizon": horizon, "warmup": warmup, "home": evaluator.home,
-                "rules": evaluator.ruleset.source, "failed_slices": report.failed}
+    from cultrade.monitor.rules import default_rules_path
+
+    source = evaluator.ruleset.source.replace(str(default_rules_path()), "the shipped rules (cultrade/monitor/rules.yaml)")
+    settings = {"lead": lead, "horizon": horizon, "warmup": warmup, "home": evaluator.home, "rules": source,
+                "failed_slices": report.failed}
     return Evaluation(table, episodes, quiet, (start, end), report.processed, report.new_events,
                       time.perf_counter() - t0, settings)
 

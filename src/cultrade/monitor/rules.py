@@ -225,8 +225,8 @@ class Condition(BaseModel):
 class Critical(BaseModel):
     """When an event alert is critical rather than its rule's severity: every given criterion must hold in the
     window that fired it. ``surprise``: the adjusted surprise (magnitude); ``articles``: distinct source articles
-    (breadth of reporting); ``types``: how many metrics of the rule's family are surprising at once (breadth of
-    event types: e.g. fights and aerial strikes); ``mentions``: Σ NumMentions of the key in the window (a
+    (breadth of reporting); ``types``: how many event types (CAMEO roots: assault, fight, mass violence...) of
+    the rule's family are surprising at once (breadth of events; an air strike is a kind of fight); ``mentions``: Σ NumMentions of the key in the window (a
     country's ``mentions`` signal, a dyad's ``mentions`` column)."""
 
     model_config = _STRICT

@@ -220,6 +220,17 @@ def _base_mask(column: pa.ChunkedArray | pa.Array, codes: Sequence[str]) -> np.n
     return table[encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)]
 
 
+def event_type(metric: str) -> str:
+    """The CAMEO root an article metric belongs to (``aerial_articles``, base code 195, is a kind of fight: 19),
+    else the metric itself: how the event detectors count distinct event *types*.
+
+    >>> event_type("aerial_articles"), event_type("fight_articles"), event_type("sanctions_articles")
+    ('19', '19', '16')
+    """
+    kind, code = ARTICLE_GROUPS.get(metric, ("", metric))
+    return str(code) if kind == "root" else (str(code)[:2] if kind == "base" else metric)
+
+
 def article_codes(events: pa.Table) -> tuple[np.ndarray, int]:
     """A code per event for its article (``SOURCEURL``; an event without one is an article of its own) and
     the number of codes.
