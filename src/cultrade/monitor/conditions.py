@@ -37,8 +37,8 @@ import pandas as pd
 
 from cultrade.monitor import detect
 from cultrade.monitor.panels import KEYS, Panel, StreamData
-from cultrade.monitor.signals import event_type
 from cultrade.monitor.rules import BANDS, Duration, Rule, severity_rank
+from cultrade.monitor.signals import event_type
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 UNITS = {"FP.CPI.TOTL.ZG": "%", "PA.NUS.FCRF": "local currency per US$", "pv": "index (-2.5..2.5)",
