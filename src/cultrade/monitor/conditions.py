@@ -43,6 +43,9 @@ from cultrade.monitor.signals import event_type
 OPS: dict[str, Callable[[Any, Any], Any]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 UNITS = {"FP.CPI.TOTL.ZG": "%", "PA.NUS.FCRF": "local currency per US$", "pv": "index (-2.5..2.5)",
          "n_conflicts": "conflicts"}
+NAMES = {"FP.CPI.TOTL.ZG": "consumer price inflation", "PA.NUS.FCRF": "exchange rate",
+         "pv": "political stability (WGI)", "n_conflicts": "state-based armed conflicts (UCDP)",
+         "band_deterioration": "forecast of a worse risk band", "conflict_onset": "forecast of a conflict onset"}
 BUCKET = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
@@ -135,7 +138,8 @@ def derive(values: np.ndarray, times: list[datetime], rule: Rule, rows: np.ndarr
 
 def _label(rule: Rule) -> str:
     s = rule.series
-    return str(s.indicator or s.target or (s.metrics[0] if s.metrics else s.kind)).replace("_", " ")
+    code = str(s.indicator or s.target or (s.metrics[0] if s.metrics else s.kind))
+    return NAMES.get(code, code.replace("_", " "))
 
 
 def _unit(rule: Rule) -> str:

@@ -92,7 +92,7 @@ def fired_text(t: Translator, value: Any, unit: Any) -> str:
         return "–"
     unit_s = str(unit or "")
     shown = t(f"unit.{unit_s}") if unit_s and t.has(f"unit.{unit_s}") else unit_s
-    digits = 0 if unit_s == "articles" else 2
+    digits = 0 if unit_s == "articles" or float(value) == int(float(value)) else 2
     return f"{t.decimal(value, digits)} {shown}".strip()
 
 
@@ -127,7 +127,7 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
         category = str(r.get("category") or "event")
         rows.append({
             "id": str(r["id"]), "rule": str(r["rule"]), "rule_text": rule_text(t, str(r["rule"])),
-            "category": category, "stale": stale and category == "event",
+            "category": category, "stale": stale and category == "event" and st in ACTIVE_STATES,
             "fired": fired_text(t, r.get("fired_value"), r.get("unit")),
             "why": why_text(t, r.get("detail"), r.get("why")),
             "iso3": iso3, "country": t.country(iso3) if iso3 else "–",
@@ -137,6 +137,10 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
             "acked": acked, "acked_by": str(acked_by) if acked else "", "acked_at": _iso(acked_at),
             "acked_at_text": t.datetime(acked_at) if acked else "", "labels": labels,
         })
+    # what needs attention first: active alerts (critical first), then the rest, each newest first (the store's order)
+    order = {"critical": 0, "warning": 1, "info": 2}
+    rows.sort(key=lambda a: (a["state"] not in ACTIVE_STATES, order.get(a["severity"], 3) if a["state"] in ACTIVE_STATES
+                             else 0))
     return rows
 
 
