@@ -153,9 +153,11 @@ def evaluate_cmd(
     warmup: Annotated[str, typer.Option(help="Labels this early in the replay have no baseline: not scored.")]
     = "24h",
     rules: Annotated[Path | None, typer.Option(help="A rules YAML file merged onto the shipped rules.")] = None,
+    levels: Annotated[str | None, typer.Option(help="Also replay with every surprise rule entering at these levels, "
+                                                     "e.g. 3,5 (operating points; one replay each).")] = None,
 ) -> None:
     """Replay a window with the rules and measure detection latency, recall and false alerts against labels."""
-    from cultrade.monitor.evaluation import evaluate_labels, render, write_report
+    from cultrade.monitor.evaluation import evaluate_labels, operating_points, render, render_points, write_report
     from cultrade.monitor.labels import read_labels
     from cultrade.monitor.rules import load_rules, parse_duration
 
@@ -176,6 +178,14 @@ def evaluate_cmd(
     result = evaluate_labels(folder, found, start=t0, end=t1, rules=ruleset, lead=span(lead, "--lead"),
                              horizon=span(horizon, "--horizon"), warmup=span(warmup, "--warmup"))
     markdown = render(result, labels_file=str(labels))
+    if levels:
+        try:
+            values = [float(v) for v in levels.split(",") if v.strip()]
+        except ValueError:
+            raise ConfigError(f"--levels {levels!r} is not a list of numbers", hint="write e.g. 3,5") from None
+        points = operating_points(folder, found, values, start=t0, end=t1, rules=ruleset, lead=span(lead, "--lead"),
+                                  horizon=span(horizon, "--horizon"), warmup=span(warmup, "--warmup"))
+        markdown += render_points(points, result)
     console.print(markdown, markup=False, highlight=False)
     if report is not None:
         console.print(f"written to {write_report(report, markdown)}")

@@ -66,6 +66,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -216,16 +217,11 @@ def dyad_counts(store: Store, *, country: str | None = None, start: str | date |
     if not store.has_table(DYADS_TABLE):
         return pd.DataFrame(columns=columns)
     where: list[str] = ["granularity = ?"]
-    params: list[object] = [granularity]
+    params: list[Any] = [granularity]
     if code:
         where.append("(actor1_iso3 = ? OR actor2_iso3 = ?)")
         params += [code, code]
-    if (t0 := sig._as_time(start)) is not None:
-        where.append("ts >= ?")
-        params.append(t0)
-    if (t1 := sig._as_time(end)) is not None:
-        where.append("ts < ?")
-        params.append(t1)
+    sig.time_range(where, params, start, end)
     sql = (f"SELECT {', '.join(columns)} FROM {DYADS_TABLE} WHERE {' AND '.join(where)} "
            "ORDER BY ts, actor1_iso3, actor2_iso3")
     return store.con.execute(sql, params).df()

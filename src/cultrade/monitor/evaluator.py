@@ -37,18 +37,11 @@ from cultrade.monitor.alerts import (
     load_silences,
     save_alerts,
 )
-from cultrade.monitor.conditions import (
-    BUCKET,
-    Baseline,
-    Reading,
-    baseline_dispersion,
-    observe,
-    observe_stream,
-    window_totals,
-)
+from cultrade.monitor.conditions import BUCKET, Reading, observe, observe_stream
 from cultrade.monitor.engine import Observation, Timing, Transition, WorkItem, nodata_item, settle, work_item
 from cultrade.monitor.panels import KEYS, Panel, SeriesId, StreamData, load_panel, stream_series
 from cultrade.monitor.rules import Rule, RuleSet, rules_for_engine, user_rules_path
+from cultrade.monitor.surprise import Baseline, baseline_dispersion, window_totals
 from cultrade.monitor.watchlists import Watchlist, load_watchlists
 from cultrade.store import Store
 

@@ -188,16 +188,23 @@ def watch(store: Store, directory: str | Path, *, interval: float = 5.0, max_ite
     stream = stream or EventStream(store, on_slice=on_slice, retention_days=retention_days, durable=durable)
     report = StreamReport()
     poller = FolderPoller(stream, directory)
+    _repeat(poller.poll, report, progress, interval=interval, max_iterations=max_iterations, stop=stop, sleep=sleep)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _repeat(poll: Callable[[], list[SliceSummary]], report: StreamReport, progress: Progress | None, *,
+            interval: float, max_iterations: int | None, stop: Callable[[], bool] | None,
+            sleep: Callable[[float], None]) -> None:
+    """Poll until ``stop()`` or ``max_iterations``, sleeping ``interval`` between polls."""
     iteration = 0
     while True:
         iteration += 1
-        for s in poller.poll():
+        for s in poll():
             _note(report, progress, s)
         if (max_iterations is not None and iteration >= max_iterations) or (stop is not None and stop()):
             break
         sleep(interval)
-    report.seconds = time.perf_counter() - t0
-    return report
 
 
 class FolderPoller:
@@ -252,14 +259,8 @@ def live(store: Store, dest: str | Path, *, fetcher: Any = None, entries: Sequen
     stream = EventStream(store, on_slice=on_slice, retention_days=retention_days, durable=durable)
     report = StreamReport()
     Path(dest).mkdir(parents=True, exist_ok=True)
-    iteration = 0
-    while True:
-        iteration += 1
-        for s in live_poll(stream, dest, fetcher=fetcher, entries=entries, start=start, end=end, master=master):
-            _note(report, progress, s)
-        if (max_iterations is not None and iteration >= max_iterations) or (stop is not None and stop()):
-            break
-        sleep(interval)
+    _repeat(lambda: live_poll(stream, dest, fetcher=fetcher, entries=entries, start=start, end=end, master=master),
+            report, progress, interval=interval, max_iterations=max_iterations, stop=stop, sleep=sleep)
     report.seconds = time.perf_counter() - t0
     return report
 

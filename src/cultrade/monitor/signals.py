@@ -461,6 +461,17 @@ def _as_time(value: str | date | datetime | None) -> datetime | None:
         raise ConfigError(f"not a date or time: {value!r}", hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from exc
 
 
+def time_range(where: list[str], params: list[Any], start: str | date | datetime | None,
+               end: str | date | datetime | None, column: str = "ts") -> None:
+    """Add ``start <= column < end`` (each bound when given) to a query's clauses and parameters."""
+    if (t0 := _as_time(start)) is not None:
+        where.append(f"{column} >= ?")
+        params.append(t0)
+    if (t1 := _as_time(end)) is not None:
+        where.append(f"{column} < ?")
+        params.append(t1)
+
+
 def signals(store: Store, iso3: str | Sequence[str] | None = None, metric: str | Sequence[str] | None = None,
             granularity: Granularity = "day", start: str | date | datetime | None = None,
             end: str | date | datetime | None = None) -> pd.DataFrame:
@@ -482,12 +493,7 @@ def signals(store: Store, iso3: str | Sequence[str] | None = None, metric: str |
     if metrics:
         where.append("list_contains(?, metric)")
         params.append(metrics)  # type: ignore[arg-type]
-    if (t0 := _as_time(start)) is not None:
-        where.append("ts >= ?")
-        params.append(t0)  # type: ignore[arg-type]
-    if (t1 := _as_time(end)) is not None:
-        where.append("ts < ?")
-        params.append(t1)  # type: ignore[arg-type]
+    time_range(where, params, start, end)
     sql = f"SELECT {columns} FROM {SIGNALS_TABLE} WHERE {' AND '.join(where)} ORDER BY iso3, metric, ts"
     return store.con.execute(sql, params).df()
 
@@ -503,12 +509,7 @@ def top_anomalies(store: Store, *, granularity: Granularity = "day", n: int = 10
     if metrics:
         where.append("list_contains(?, metric)")
         params.append(list(metrics))  # type: ignore[arg-type]
-    if (t0 := _as_time(start)) is not None:
-        where.append("ts >= ?")
-        params.append(t0)  # type: ignore[arg-type]
-    if (t1 := _as_time(end)) is not None:
-        where.append("ts < ?")
-        params.append(t1)  # type: ignore[arg-type]
+    time_range(where, params, start, end)
     sql = (f"SELECT iso3, granularity, ts, metric, value, baseline, mad, anomaly FROM {SIGNALS_TABLE} "
            f"WHERE {' AND '.join(where)} ORDER BY anomaly DESC, iso3, metric, ts LIMIT {int(n)}")
     return store.con.execute(sql, params).df()

@@ -139,8 +139,8 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
         })
     # what needs attention first: active alerts (critical first), then the rest, each newest first (the store's order)
     order = {"critical": 0, "warning": 1, "info": 2}
-    rows.sort(key=lambda a: (a["state"] not in ACTIVE_STATES, order.get(a["severity"], 3) if a["state"] in ACTIVE_STATES
-                             else 0))
+    rows.sort(key=lambda a: (a["state"] not in ACTIVE_STATES,
+                             order.get(str(a["severity"]), 3) if a["state"] in ACTIVE_STATES else 0))
     return rows
 
 
