@@ -38,7 +38,7 @@ import json
 import re
 import uuid
 import weakref
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -221,28 +221,34 @@ _ARROW_TYPES: dict[str, Any] = {"seq": "int32", "notified_seq": "int32", "acked_
                                 "fired_value": "float64", "baseline": "float64"}
 
 
-def save_alerts(store: Store, alerts: Iterable[AlertState]) -> int:
-    """Insert or replace many alerts in one statement (call inside the evaluation's transaction)."""
+def save_alerts(store: Store, alerts: Iterable[AlertState], *, new: Collection[str] = ()) -> int:
+    """Write many alerts (call inside the evaluation's transaction): one INSERT of the ``new`` ones (fingerprints
+    not stored yet), one UPDATE of the others. An ``INSERT OR REPLACE`` of all would delete and re-insert every
+    key, several times slower."""
     import pyarrow as pa
 
-    rows = []
-    for alert in alerts:
-        row = {c: getattr(alert, c) for c in _COLUMNS}
-        row["labels"] = json.dumps(alert.labels, sort_keys=True)
-        rows.append({**row, "iso3": alert.iso3})
-    if not rows:
-        return 0
     cols = [*_COLUMNS, "iso3"]
     stamp = pa.timestamp("us")
     schema = pa.schema([(c, pa.from_numpy_dtype(_ARROW_TYPES[c]) if c in _ARROW_TYPES
                          else stamp if c.endswith(("_ts", "_at", "_since")) else pa.string()) for c in cols])
-    table = pa.Table.from_pylist(rows, schema=schema)
-    store.con.register("_alert_rows", table)
-    try:
-        store.con.execute(f"INSERT OR REPLACE INTO alerts ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _alert_rows")
-    finally:
-        store.con.unregister("_alert_rows")
-    return len(rows)
+    parts: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    for alert in alerts:
+        row = {c: getattr(alert, c) for c in _COLUMNS}
+        row["labels"] = json.dumps(alert.labels, sort_keys=True)
+        parts[alert.fingerprint in new].append({**row, "iso3": alert.iso3})
+    for is_new, rows in parts.items():
+        if not rows:
+            continue
+        store.con.register("_alert_rows", pa.Table.from_pylist(rows, schema=schema))
+        try:
+            if is_new:
+                store.con.execute(f"INSERT INTO alerts ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _alert_rows")
+            else:
+                store.con.execute("UPDATE alerts AS a SET " + ", ".join(f"{c} = r.{c}" for c in cols[1:])
+                                  + " FROM _alert_rows AS r WHERE a.fingerprint = r.fingerprint")
+        finally:
+            store.con.unregister("_alert_rows")
+    return len(parts[True]) + len(parts[False])
 
 def record_event(store: Store, alert: AlertState, *, at: datetime, from_state: str, kind: str = "transition",
                  muted_by: str | None = None) -> None:

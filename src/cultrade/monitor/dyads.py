@@ -1,9 +1,15 @@
 """Dyad counts: GDELT events between two countries, per UTC hour and day, from actor 1 to actor 2.
 
-The table ``monitor_dyads`` (written by :class:`cultrade.monitor.stream.EventStream`, in the same transaction
-as the country signals) holds one row per (granularity, bucket, actor1_iso3, actor2_iso3) with at least one
-event. It is a public interface: the risk index (issue 10) reads it through :func:`dyad_counts` to measure
-relations with the home country, and the dyad rules of :mod:`cultrade.monitor.rules` read it.
+The table ``monitor_dyads`` holds one row per (granularity, bucket, actor1_iso3, actor2_iso3) with at least one
+event, for the granularities ``hour`` and ``day``. It is a public interface: the risk index (issue 10) reads it
+through :func:`dyad_counts` to measure relations with the home country, and the dyad rules of
+:mod:`cultrade.monitor.rules` read it.
+
+Storage: :class:`cultrade.monitor.stream.EventStream` appends, in the same transaction as the country signals,
+the counts each commit adds to each hour bucket and pair to the ledger ``monitor_dyad_increments`` (append-only:
+a slice costs one INSERT, not an upsert into a keyed table); ``monitor_dyads`` is a view that sums the ledger
+into hour and day buckets. Counts are sums, so a late slice simply appends its increments. Read the view (or
+:func:`dyad_counts`), never the ledger: its rows are partial sums.
 
 Which events count
 ------------------
@@ -88,21 +94,27 @@ ARTICLE_COLUMNS = ("articles", "conflict_articles", "material_conflict_state_art
 COLUMNS: tuple[str, ...] = (*EVENT_COLUMNS, *ARTICLE_COLUMNS)
 _IDX = {c: i for i, c in enumerate(COLUMNS)}
 
-DYADS_DDL = f"""
-CREATE TABLE IF NOT EXISTS {DYADS_TABLE} (
-    granularity VARCHAR NOT NULL,       -- 'hour' | 'day'
-    ts TIMESTAMP NOT NULL,              -- bucket start, UTC (DATEADDED)
-    actor1_iso3 VARCHAR NOT NULL,       -- who acts (ISO3, a country)
-    actor2_iso3 VARCHAR NOT NULL,       -- on whom (ISO3, another country)
-    {", ".join(f"{c} {'DOUBLE' if c == 'goldstein_sum' else 'BIGINT'} NOT NULL" for c in COLUMNS)},
-    updated_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (granularity, ts, actor1_iso3, actor2_iso3)
+#: The append-only ledger the stream writes: per flush, one row per (hour, pair) with the counts it adds.
+LEDGER_TABLE = "monitor_dyad_increments"
+_SUMS = ", ".join(f"sum({c})::{'DOUBLE' if c == 'goldstein_sum' else 'BIGINT'} AS {c}" for c in COLUMNS)
+DYADS_DDL = (
+    f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
+        ts TIMESTAMP NOT NULL,              -- hour bucket start, UTC (DATEADDED)
+        actor1_iso3 VARCHAR NOT NULL,       -- who acts (ISO3, a country)
+        actor2_iso3 VARCHAR NOT NULL,       -- on whom (ISO3, another country)
+        {", ".join(f"{c} {'DOUBLE' if c == 'goldstein_sum' else 'BIGINT'} NOT NULL" for c in COLUMNS)},
+        written_at TIMESTAMP NOT NULL)""",
+    # the public table: hour and day buckets, one row per (granularity, ts, actor1_iso3, actor2_iso3)
+    f"""CREATE OR REPLACE VIEW {DYADS_TABLE} AS
+        SELECT 'hour' AS granularity, ts, actor1_iso3, actor2_iso3, {_SUMS}, max(written_at) AS updated_at
+        FROM {LEDGER_TABLE} GROUP BY ts, actor1_iso3, actor2_iso3
+        UNION ALL
+        SELECT 'day' AS granularity, date_trunc('day', ts)::TIMESTAMP AS ts, actor1_iso3, actor2_iso3, {_SUMS},
+            max(written_at) AS updated_at
+        FROM {LEDGER_TABLE} GROUP BY date_trunc('day', ts)::TIMESTAMP, actor1_iso3, actor2_iso3""",
 )
-"""
-#: Adds a batch's counts to the stored rows (the stream writes increments: late slices need no re-read).
-UPSERT_SQL = (f"INSERT INTO {DYADS_TABLE} SELECT * FROM _dyad_rows ON CONFLICT DO UPDATE SET "
-              + ", ".join(f"{c} = {DYADS_TABLE}.{c} + excluded.{c}" for c in COLUMNS)
-              + ", updated_at = excluded.updated_at")
+#: Appends a flush's increments (late slices need no re-read: sums are the same in any order).
+INSERT_SQL = f"INSERT INTO {LEDGER_TABLE} SELECT * FROM _dyad_rows"
 
 
 def state_actor(code: pa.ChunkedArray, country: pa.ChunkedArray, type1: pa.ChunkedArray) -> np.ndarray:
@@ -174,19 +186,18 @@ def aggregate_dyads(events: pa.Table, mapper: sig.CodeMapper) -> DyadAggregate:
     return DyadAggregate(pairs // n_c, pairs % n_c, values)
 
 
-def dyad_rows(granularity: str, ts: datetime, agg: DyadAggregate, updated_at: datetime) -> pa.Table:
-    """Rows of one bucket for :data:`UPSERT_SQL` (increments)."""
+def dyad_rows(ts: datetime, agg: DyadAggregate, written_at: datetime) -> pa.Table:
+    """Ledger rows of one hour bucket for :data:`INSERT_SQL` (increments)."""
     iso = np.asarray(sig.country_index(), dtype=object)
     n = len(agg)
     cols: dict[str, pa.Array] = {
-        "granularity": pa.array([granularity] * n, type=pa.string()),
         "ts": pa.array(np.full(n, np.datetime64(ts, "us")), type=pa.timestamp("us")),
         "actor1_iso3": pa.array(iso[agg.actor1], type=pa.string()),
         "actor2_iso3": pa.array(iso[agg.actor2], type=pa.string()),
     }
     for i, c in enumerate(COLUMNS):
         cols[c] = pa.array(agg.values[:, i], type=pa.float64() if c == "goldstein_sum" else pa.int64())
-    cols["updated_at"] = pa.array(np.full(n, np.datetime64(updated_at, "us")), type=pa.timestamp("us"))
+    cols["written_at"] = pa.array(np.full(n, np.datetime64(written_at, "us")), type=pa.timestamp("us"))
     return pa.table(cols)
 
 
@@ -227,5 +238,6 @@ def dyad_counts(store: Store, *, country: str | None = None, start: str | date |
     return store.con.execute(sql, params).df()
 
 
-__all__ = ["ARTICLE_COLUMNS", "COLUMNS", "DYADS_DDL", "DYADS_TABLE", "EVENT_COLUMNS", "STATE_TYPES", "UPSERT_SQL",
+__all__ = ["ARTICLE_COLUMNS", "COLUMNS", "DYADS_DDL", "DYADS_TABLE", "EVENT_COLUMNS", "INSERT_SQL", "LEDGER_TABLE",
+           "STATE_TYPES",
            "DyadAggregate", "aggregate_dyads", "dyad_counts", "dyad_rows", "merge", "state_actor"]

@@ -166,6 +166,7 @@ class Evaluator:
         self.routes: list[Watchlist] = []
         self._labels: dict[tuple[str, tuple[str, ...]], tuple[dict[str, str], str]] = {}
         self._dirty: dict[str, AlertState] = {}
+        self._new: set[str] = set()
         self._buffer = _Buffer()
         self._version: tuple[Any, ...] | None = None
         self._tables: set[str] = set()
@@ -190,7 +191,7 @@ class Evaluator:
         self._baselines = BaselineCache()
         self._panels: dict[str, tuple[datetime, Panel]] = {}
         self._version = None
-        self._dirty = {}
+        self._dirty, self._new = {}, set()
 
     def begin(self, store: Store) -> None:
         """Read the alerts, silences, watchlists and the outlook tables' version (start of a transaction)."""
@@ -204,7 +205,7 @@ class Evaluator:
             self.by_rule.setdefault(alert.rule, []).append(fp)
         self.silences = load_silences(store, include_expired=True)
         self.routes = self._given_routes if self._given_routes is not None else load_watchlists(store)
-        self._dirty, self._buffer = {}, _Buffer()
+        self._dirty, self._new, self._buffer = {}, set(), _Buffer()
         kinds = {r.series.kind for r in self.ruleset.active if r.outlook}
         if kinds:
             version = _version(store, kinds)
@@ -235,8 +236,8 @@ class Evaluator:
     def flush(self, store: Store) -> None:
         """Write the events, notifications and alerts changed since ``begin`` (before the commit)."""
         self._buffer.write(store)
-        save_alerts(store, self._dirty.values())
-        self._dirty = {}
+        save_alerts(store, self._dirty.values(), new=self._new)
+        self._dirty, self._new = {}, set()
 
     def run(self, store: Store, now: datetime) -> list[Transition]:
         """One evaluation at ``now`` in a transaction of its own."""
@@ -337,6 +338,7 @@ class Evaluator:
         if new:
             self.alerts[alert.fingerprint] = alert
             self.by_rule.setdefault(alert.rule, []).append(alert.fingerprint)
+            self._new.add(alert.fingerprint)
         self._dirty[alert.fingerprint] = alert
 
 

@@ -234,7 +234,7 @@ class StreamData:
         """Load every needed series from the store, from ``since`` on (replacing what was held)."""
         self.series, self.exposure, self.covered = {}, {}, {}
         self.pairs, self._pair_col, self._pair_keys = [], {}, []
-        tables = set(store.table_names())
+        tables = set(store.table_names(include_views=True))
         grans = {sid[1] for sid in needs}
         if "monitor_slices" in tables:
             df = store.con.execute("SELECT slice_ts, articles FROM monitor_slices WHERE slice_ts >= ? "

@@ -35,7 +35,8 @@ Tables (all times UTC, naive ``TIMESTAMP``):
     :class:`~cultrade.errors.CultradeError` that says why, and nothing else is written for them. A feed tries
     a quarantined file again only when its content (sha256) changes.
 
-Schema version 2 added ``monitor_slices.articles``, the article signal metrics, ``monitor_dyads`` and
+Schema version 2 added ``monitor_slices.articles``, the article signal metrics, the dyad counts
+(``monitor_dyad_increments`` and the view ``monitor_dyads``, see :mod:`cultrade.monitor.dyads`) and
 ``monitor_quarantine``; a version-1 store is migrated in place (its old slices keep ``articles`` NULL, so the
 detectors' baselines start with the first slice processed after the upgrade).
 """
@@ -79,7 +80,7 @@ STREAM_DDL = (
         slice_ts TIMESTAMP NOT NULL, sha256 VARCHAR NOT NULL, file VARCHAR, error VARCHAR,
         quarantined_at TIMESTAMP, PRIMARY KEY (slice_ts, sha256))""",
     sig.SIGNALS_DDL,
-    dy.DYADS_DDL,
+    *dy.DYADS_DDL,
 )
 
 
@@ -153,7 +154,7 @@ class EventStream:
         # countries touched since; dyad increments; seen ids, slice rows, gaps added/removed, the watermark.
         self._stored: dict[tuple[str, datetime], np.ndarray] = {}
         self._touched: dict[tuple[str, datetime], np.ndarray] = {}
-        self._dyads: dict[tuple[str, datetime], list[dy.DyadAggregate]] = {}
+        self._dyads: dict[datetime, list[dy.DyadAggregate]] = {}
         self._p_seen: list[tuple[np.ndarray, datetime]] = []
         self._p_slices: list[list[Any]] = []
         self._p_gaps: set[datetime] = set()
@@ -280,8 +281,8 @@ class EventStream:
             self.buckets[key] = acc
             med, mad = self._baseline(g, start.date())
             buckets[g] = (start, sig.output_values(acc), med, mad)
-            if len(dyads):
-                self._dyads.setdefault(key, []).append(dyads)
+        if len(dyads):  # the ledger holds hours; monitor_dyads sums them into days
+            self._dyads.setdefault(sig.bucket_start(ts, "hour"), []).append(dyads)
         new_cover = {g: sig.bucket_start(ts, g) not in self.covered[g] for g in sig.GRANULARITIES}
         for g in sig.GRANULARITIES:
             self.covered[g].add(sig.bucket_start(ts, g))
@@ -334,8 +335,9 @@ class EventStream:
             [granularity, missing]).df()
         df = df[df["metric"].isin(sig._IDX.keys())]
         if not df.empty:
-            pos_t = {t: i for i, t in enumerate(missing)}
-            ti = df["ts"].map(lambda t: pos_t[pd.Timestamp(t).to_pydatetime()]).to_numpy(dtype=np.int64)
+            stamps = np.array(missing, dtype="datetime64[us]")
+            order = np.argsort(stamps)
+            ti = order[np.searchsorted(stamps[order], df["ts"].to_numpy(dtype="datetime64[us]"))]
             ci = df["iso3"].map(sig._iso3_position()).to_numpy(dtype=np.int64)
             mi = df["metric"].map(sig._IDX).to_numpy(dtype=np.int64)
             values[ti, ci, mi] = df["value"].to_numpy(dtype=np.float64)
@@ -389,11 +391,11 @@ class EventStream:
         if not self._dyads:
             return
         now = _now()
-        rows = [dy.dyad_rows(g, ts, dy.merge(parts), now) for (g, ts), parts in sorted(self._dyads.items())]
+        rows = [dy.dyad_rows(ts, dy.merge(parts), now) for ts, parts in sorted(self._dyads.items())]
         self._dyads = {}
         self.con.register("_dyad_rows", pa.concat_tables(rows))
         try:
-            self.con.execute(dy.UPSERT_SQL)
+            self.con.execute(dy.INSERT_SQL)
         finally:
             self.con.unregister("_dyad_rows")
 
@@ -416,19 +418,17 @@ class EventStream:
             return
         now = _now()
         inserts: list[pa.Table] = []
-        updates: dict[str, list[pa.Table]] = {str(g): [] for g in sig.GRANULARITIES}
+        updates: list[pa.Table] = []
         for (g, start), stored in self._stored.items():
             med, mad = self._baseline(g, start.date())
             rows, existed, changed = sig.signal_rows(g, start, self._touched[(g, start)],
                                                      sig.output_values(self.buckets[(g, start)]), med, mad, now,
                                                      previous=sig.output_values(stored))
             inserts.append(rows.filter(pa.array(~existed)))
-            updates[g].append(rows.filter(pa.array(existed & changed)))
-        starts: dict[str, list[datetime]] = {g: sorted(t for gg, t in self._stored if gg == g)
-                                             for g in sig.GRANULARITIES}
+            updates.append(rows.filter(pa.array(existed & changed)))
+        starts = sorted(t for _, t in self._stored)
         self._stored, self._touched = {}, {}
-        for g, tables in updates.items():
-            self._update_rows(tables, g, starts[g])
+        self._update_rows(updates, starts)
         self._insert_rows(inserts)
 
     def _insert_rows(self, rows: list[pa.Table]) -> None:
@@ -441,7 +441,7 @@ class EventStream:
         finally:
             self.con.unregister("_mon_rows")
 
-    def _update_rows(self, rows: list[pa.Table], granularity: str, starts: list[datetime]) -> None:
+    def _update_rows(self, rows: list[pa.Table], starts: list[datetime]) -> None:
         """Update existing signal rows in place (a delete + insert would leave dead rows behind until a checkpoint).
 
         One statement, filtered on the buckets' time span so DuckDB skips other row groups.
@@ -453,9 +453,9 @@ class EventStream:
         try:
             self.con.execute(
                 "UPDATE monitor_signals AS s SET value = r.value, baseline = r.baseline, mad = r.mad, "
-                "anomaly = r.anomaly, updated_at = r.updated_at FROM _mon_upd AS r WHERE s.granularity = ? "
-                "AND s.ts >= ? AND s.ts <= ? AND s.ts = r.ts AND s.iso3 = r.iso3 AND s.metric = r.metric",
-                [granularity, min(starts), max(starts)])
+                "anomaly = r.anomaly, updated_at = r.updated_at FROM _mon_upd AS r WHERE s.ts >= ? AND s.ts <= ? "
+                "AND s.granularity = r.granularity AND s.ts = r.ts AND s.iso3 = r.iso3 AND s.metric = r.metric",
+                [min(starts), max(starts)])
         finally:
             self.con.unregister("_mon_upd")
 
@@ -478,7 +478,7 @@ class EventStream:
                     values = sig.output_values(self.buckets[(g, t)])
                     present = np.flatnonzero((values[:, : sig.N_ADD] != 0).any(axis=1))
                     rows.append(sig.signal_rows(g, t, present, values, med, mad, now)[0])
-                self._update_rows(rows, g, starts)
+                self._update_rows(rows, starts)
 
 
 def processed_slices(store: Store) -> pd.DataFrame:
