@@ -176,12 +176,7 @@ class AlertState:
 _COLUMNS = [f.name for f in fields(AlertState)]
 
 
-def _clean(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return None if pd.isna(v) else v.to_pydatetime()
-    return v
+_FLOATS = ("value", "fired_value", "baseline")
 
 
 def load_alerts(store: Store, rule: str | None = None) -> dict[str, AlertState]:
@@ -191,7 +186,10 @@ def load_alerts(store: Store, rule: str | None = None) -> dict[str, AlertState]:
     cur = store.con.execute(sql, [rule] if rule else [])
     out: dict[str, AlertState] = {}
     for row in cur.fetchall():
-        values = {k: _clean(v) for k, v in zip(_COLUMNS, row, strict=True)}
+        values = dict(zip(_COLUMNS, row, strict=True))  # DB-API rows: Python datetimes, NULL as None
+        for k in _FLOATS:
+            if values[k] != values[k]:  # a stored NaN
+                values[k] = None
         values["labels"] = json.loads(values["labels"])
         values["notified_seq"] = values["notified_seq"] or 0
         values["severity"] = values["severity"] or ""
