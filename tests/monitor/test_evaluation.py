@@ -16,7 +16,7 @@ from cultrade.errors import ConfigError
 from cultrade.monitor import detect
 from cultrade.monitor.evaluation import BEGIN, END, evaluate_labels, render, write_report
 from cultrade.monitor.labels import read_labels
-from cultrade.sources.gdelt import V2_COLUMNS
+from tests.monitor.gdelt_rows import event_row
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 3, 3)  # a Monday
@@ -70,15 +70,8 @@ def write_slices(folder: Path) -> None:
         ts = T0 + timedelta(hours=h)
         events = [(geo, "042") for geo in GEOS * 3]
         events += [("KE", "190")] * (8 if h == 49 else 0) + [("IT", "190")] * (8 if h == 60 else 0)
-        lines = []
-        for geo, code in events:
-            gid += 1
-            f = dict.fromkeys(V2_COLUMNS, "")
-            f.update(GLOBALEVENTID=str(gid), SQLDATE=ts.strftime("%Y%m%d"), EventCode=code, EventBaseCode=code,
-                     EventRootCode=code[:2], QuadClass="4" if code == "190" else "1", GoldsteinScale="-10",
-                     NumMentions="3", AvgTone="-4", ActionGeo_CountryCode=geo, DATEADDED=ts.strftime("%Y%m%d%H%M%S"),
-                     SOURCEURL=f"https://example.org/{gid}")
-            lines.append("\t".join(f[c] for c in V2_COLUMNS))
+        lines = [event_row(gid + i, ts, geo, code) for i, (geo, code) in enumerate(events, start=1)]
+        gid += len(events)
         (folder / f"{ts:%Y%m%d%H%M%S}.export.CSV.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
 
 

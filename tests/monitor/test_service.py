@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cultrade.sources.gdelt import V2_COLUMNS
 from cultrade.web.demo import free_port
+from tests.monitor.gdelt_rows import event_row
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 3, 1)
@@ -35,15 +35,7 @@ def rows(ts: datetime, start_id: int, fights_in_kenya: int = 0) -> list[str]:
         code = "190" if geo == "KE" and k < len(COUNTRIES) and ts.hour % 6 == 0 else "042"
         out.append((start_id + k, geo, code))
     out += [(start_id + 100 + j, "KE", "190") for j in range(fights_in_kenya)]
-    lines = []
-    for gid, geo, code in out:
-        f = dict.fromkeys(V2_COLUMNS, "")
-        f.update(GLOBALEVENTID=str(gid), SQLDATE=ts.strftime("%Y%m%d"), EventCode=code, EventBaseCode=code,
-                 EventRootCode=code[:2], QuadClass="4" if code == "190" else "1", GoldsteinScale="-10",
-                 NumMentions="3", AvgTone="-4", ActionGeo_CountryCode=geo, DATEADDED=ts.strftime("%Y%m%d%H%M%S"),
-                 SOURCEURL=f"https://example.org/{gid}")
-        lines.append("\t".join(f[c] for c in V2_COLUMNS))
-    return lines
+    return [event_row(gid, ts, geo, code) for gid, geo, code in out]
 
 
 def drop(folder: Path, ts: datetime, lines: list[str]) -> None:
