@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cultrade.monitor.codes import CodeMapper, country_index
 from cultrade.monitor.evaluator import Evaluator
 from cultrade.monitor.feeds import replay, watch
 from cultrade.monitor.rules import load_rules
-from cultrade.monitor.signals import CodeMapper, country_index
 from cultrade.monitor.slices import list_slices
 from cultrade.settings import Settings
 from cultrade.sources.gdelt import V2_COLUMNS

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from cultrade.errors import ConfigError, UnknownCountryError
+from cultrade.monitor.codes import CodeMapper, country_index
 from cultrade.monitor.dyads import COLUMNS, dyad_counts
 from cultrade.monitor.feeds import replay
-from cultrade.monitor.signals import CodeMapper, country_index
 from cultrade.monitor.slices import list_slices
 from cultrade.sources.gdelt import V2_COLUMNS
 from cultrade.store import Store

@@ -54,7 +54,7 @@ Article counts add up over the slices of a bucket because GDELT processes each a
 :mod:`cultrade.monitor.signals`).
 
 >>> import pyarrow as pa
->>> from cultrade.monitor.signals import CodeMapper
+>>> from cultrade.monitor.codes import CodeMapper
 >>> t = pa.table({"Actor1Code": ["THAMIL", "KHM", "THA"], "Actor1CountryCode": ["THA", "KHM", "THA"],
 ...     "Actor1Type1Code": ["MIL", None, None], "Actor2Code": ["KHM", "THAREB", "THA"],
 ...     "Actor2CountryCode": ["KHM", "THA", "THA"], "Actor2Type1Code": [None, "REB", None],
@@ -81,6 +81,7 @@ import pyarrow.compute as pc
 
 from cultrade.countries import get_countries
 from cultrade.errors import ConfigError
+from cultrade.monitor import codes
 from cultrade.monitor import signals as sig
 from cultrade.store import Store
 
@@ -141,14 +142,14 @@ class DyadAggregate:
         return len(self.actor1)
 
     def frame(self) -> pd.DataFrame:
-        iso = np.asarray(sig.country_index(), dtype=object)
+        iso = np.asarray(codes.country_index(), dtype=object)
         out = pd.DataFrame(self.values, columns=list(COLUMNS))
         out.insert(0, "actor2_iso3", iso[self.actor2])
         out.insert(0, "actor1_iso3", iso[self.actor1])
         return out.sort_values(["actor1_iso3", "actor2_iso3"]).reset_index(drop=True)
 
 
-def aggregate_dyads(events: pa.Table, mapper: sig.CodeMapper) -> DyadAggregate:
+def aggregate_dyads(events: pa.Table, mapper: codes.CodeMapper) -> DyadAggregate:
     """The dyad counts of a table of (already deduplicated) events."""
     if events.num_rows == 0:
         return DyadAggregate.empty()
@@ -157,7 +158,7 @@ def aggregate_dyads(events: pa.Table, mapper: sig.CodeMapper) -> DyadAggregate:
     keep = np.flatnonzero((a1 >= 0) & (a2 >= 0) & (a1 != a2))
     if not len(keep):
         return DyadAggregate.empty()
-    n_c = len(sig.country_index())
+    n_c = len(codes.country_index())
     pair = a1[keep].astype(np.int64) * n_c + a2[keep]
     pairs, inv = np.unique(pair, return_inverse=True)
     ev = events.take(pa.array(keep))
@@ -169,7 +170,7 @@ def aggregate_dyads(events: pa.Table, mapper: sig.CodeMapper) -> DyadAggregate:
     masks = {"events": np.ones(len(keep), dtype=bool), "verbal_cooperation": quad == 1,
              "material_cooperation": quad == 2, "verbal_conflict": quad == 3, "material_conflict": quad == 4,
              "material_conflict_state": (root >= 18) & (root <= 20) & state,
-             "sanctions": sig._base_mask(base, ("163",)), "restrictions": sig._base_mask(base, ("172",))}
+             "sanctions": codes.base_mask(base, ("163",)), "restrictions": codes.base_mask(base, ("172",))}
     values = np.zeros((len(pairs), len(COLUMNS)))
     for name, mask in masks.items():
         values[:, _IDX[name]] = np.bincount(inv, weights=mask.astype(float), minlength=len(pairs))
@@ -177,18 +178,18 @@ def aggregate_dyads(events: pa.Table, mapper: sig.CodeMapper) -> DyadAggregate:
     gold = np.asarray(ev.column("GoldsteinScale").fill_null(0.0).to_numpy(), dtype=float)
     values[:, _IDX["mentions"]] = np.bincount(inv, weights=mentions, minlength=len(pairs))
     values[:, _IDX["goldstein_sum"]] = np.bincount(inv, weights=gold, minlength=len(pairs))
-    article, n_articles = sig.article_codes(ev)
+    article, n_articles = codes.article_codes(ev)
     article_masks = {"articles": masks["events"], "conflict_articles": (quad == 3) | (quad == 4),
                      "material_conflict_state_articles": masks["material_conflict_state"],
                      "sanctions_articles": masks["sanctions"], "restrictions_articles": masks["restrictions"]}
-    for name, counts in sig.count_articles(inv, article, n_articles, article_masks, len(pairs)).items():
+    for name, counts in codes.count_articles(inv, article, n_articles, article_masks, len(pairs)).items():
         values[:, _IDX[name]] = counts
     return DyadAggregate(pairs // n_c, pairs % n_c, values)
 
 
 def dyad_rows(ts: datetime, agg: DyadAggregate, written_at: datetime) -> pa.Table:
     """Ledger rows of one hour bucket for :data:`INSERT_SQL` (increments)."""
-    iso = np.asarray(sig.country_index(), dtype=object)
+    iso = np.asarray(codes.country_index(), dtype=object)
     n = len(agg)
     cols: dict[str, pa.Array] = {
         "ts": pa.array(np.full(n, np.datetime64(ts, "us")), type=pa.timestamp("us")),
@@ -208,7 +209,7 @@ def merge(parts: Sequence[DyadAggregate]) -> DyadAggregate:
         return DyadAggregate.empty()
     if len(parts) == 1:
         return parts[0]
-    n_c = len(sig.country_index())
+    n_c = len(codes.country_index())
     pair = np.concatenate([p.actor1 * n_c + p.actor2 for p in parts])
     pairs, inv = np.unique(pair, return_inverse=True)
     values = np.zeros((len(pairs), len(COLUMNS)))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from cultrade.monitor import signals as sig
+from cultrade.monitor import codes
 from cultrade.monitor.alerts import (
     AlertState,
     ensure_schema,
@@ -294,7 +294,7 @@ class Evaluator:
 
     def _col(self, rule: Rule, alert: AlertState, source: str) -> int | None:
         assert self.data is not None
-        pos = sig._iso3_position()
+        pos = codes.iso3_position()
         if source == "dyad":
             a, b = pos.get(alert.labels.get("actor1", "")), pos.get(alert.labels.get("actor2", ""))
             if a is None or b is None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cultrade.monitor import codes
 from cultrade.monitor import dyads as dy
 from cultrade.monitor import signals as sig
 from cultrade.monitor.rules import BANDS, Rule
@@ -153,7 +154,7 @@ class Buckets:
 
 @cache
 def _COUNTRY_KEYS() -> list[tuple[str, ...]]:
-    return [(c,) for c in sig.country_index()]
+    return [(c,) for c in codes.country_index()]
 
 
 #: A stream series: (source, granularity, metric, field). ``source`` is "signal", "dyad" or "with:ISO3" (dyads
@@ -190,12 +191,12 @@ class StreamData:
 
     # -- keys -------------------------------------------------------------------------------
     def width(self, source: str) -> int:
-        return len(self.pairs) if source == "dyad" else len(sig.country_index())
+        return len(self.pairs) if source == "dyad" else len(codes.country_index())
 
     def keys(self, source: str) -> list[tuple[str, ...]]:
         if source != "dyad":
             return _COUNTRY_KEYS()
-        iso = sig.country_index()
+        iso = codes.country_index()
         if len(self._pair_keys) < len(self.pairs):
             self._pair_keys.extend((iso[a], iso[b]) for a, b in self.pairs[len(self._pair_keys):])
         return self._pair_keys
@@ -262,7 +263,7 @@ class StreamData:
             self.buckets(sid)
 
     def _seed_signals(self, store: Store, needs: list[SeriesId], since: datetime) -> None:
-        pos = sig._iso3_position()
+        pos = codes.iso3_position()
         for g in {sid[1] for sid in needs}:
             metrics = sorted({sid[2] for sid in needs if sid[1] == g})
             df = store.con.execute(
@@ -278,7 +279,7 @@ class StreamData:
                         self.buckets(sid).set(t, cols, part[fld].to_numpy(dtype=float))
 
     def _seed_dyads(self, store: Store, needs: list[SeriesId], since: datetime) -> None:
-        pos = sig._iso3_position()
+        pos = codes.iso3_position()
         for g in {sid[1] for sid in needs}:
             metrics = sorted({sid[2] for sid in needs if sid[1] == g})
             df = store.con.execute(
@@ -300,7 +301,7 @@ class StreamData:
                 cols = self.pair_cols(a1, a2)
                 self.buckets((source, g, metric, "value")).add(t, cols, values[metric])
             elif source.startswith("with:"):
-                home = sig._iso3_position().get(source[5:], -1)
+                home = codes.iso3_position().get(source[5:], -1)
                 hit = (a1 == home) | (a2 == home)
                 if hit.any():
                     partner = np.where(a1[hit] == home, a2[hit], a1[hit])

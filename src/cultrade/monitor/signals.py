@@ -85,16 +85,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cultrade.countries import get_countries
 from cultrade.errors import ConfigError
-from cultrade.sources.gdelt import CAMEO_TERRITORIES, FIPS_NO_COUNTRY
+from cultrade.monitor.codes import CodeMapper, article_codes, base_mask, count_articles, country_index
 
 if TYPE_CHECKING:
     from cultrade.store import Store
@@ -146,59 +144,6 @@ def robust_z(value: float, baseline: float, mad: float, *, floor: float = 1.0) -
     return (value - baseline) / (MAD_SCALE * max(mad, floor))
 
 
-# -- country codes --------------------------------------------------------------------------
-@cache
-def country_index() -> tuple[str, ...]:
-    """Every ISO3 a signal can have (the reference's codes, historical included), in a fixed order."""
-    return tuple(get_countries().codes(include_historical=True))
-
-
-@cache
-def _iso3_position() -> dict[str, int]:
-    return {c: i for i, c in enumerate(country_index())}
-
-
-class CodeMapper:
-    """FIPS (ActionGeo) and CAMEO (actors) codes → positions in :func:`country_index`; -1 for none."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], int] = {}
-        self.unmapped: set[tuple[str, str]] = set()
-
-    def code(self, code: str, scheme: str) -> int:
-        key = (scheme, code)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        countries = get_countries()
-        iso3: str | None
-        if scheme == "cameo" and code in CAMEO_TERRITORIES:
-            iso3 = CAMEO_TERRITORIES[code]
-        elif (scheme == "fips" and code in FIPS_NO_COUNTRY) or (
-                scheme == "cameo" and countries.is_aggregate(code, "cameo")):
-            iso3 = None
-        else:
-            iso3 = countries.try_iso3(code, "fips" if scheme == "fips" else "cameo")
-            if iso3 is None:
-                self.unmapped.add(key)
-        pos = _iso3_position().get(iso3, -1) if iso3 else -1
-        self._cache[key] = pos
-        return pos
-
-    def positions(self, column: pa.ChunkedArray | pa.Array, scheme: str) -> tuple[np.ndarray, int]:
-        """Positions for a string column (NULL and empty → -1) and how many non-empty codes were unknown."""
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        encoded = column.dictionary_encode()
-        values = encoded.dictionary.to_pylist()
-        table = np.array([self.code(v, scheme) if v else -1 for v in values] + [-1], dtype=np.int32)
-        idx = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
-        out = table[idx]
-        unknown = {i for i, v in enumerate(values) if v and (scheme, v) in self.unmapped}
-        n_unknown = int(np.isin(idx, list(unknown)).sum()) if unknown else 0
-        return out, n_unknown
-
-
 # -- per-slice aggregation ------------------------------------------------------------------
 @dataclass(frozen=True)
 class SliceAggregate:
@@ -209,15 +154,6 @@ class SliceAggregate:
     touched: np.ndarray  # positions of countries with at least one event
     unmapped: int
     articles: int = 0
-
-
-def _base_mask(column: pa.ChunkedArray | pa.Array, codes: Sequence[str]) -> np.ndarray:
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    encoded = column.dictionary_encode()
-    values = encoded.dictionary.to_pylist()
-    table = np.array([v in codes for v in values] + [False])
-    return table[encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)]
 
 
 def event_type(metric: str) -> str:
@@ -231,25 +167,6 @@ def event_type(metric: str) -> str:
     return str(code) if kind == "root" else (str(code)[:2] if kind == "base" else metric)
 
 
-def article_codes(events: pa.Table) -> tuple[np.ndarray, int]:
-    """A code per event for its article (``SOURCEURL``; an event without one is an article of its own) and
-    the number of codes.
-
-    >>> codes, n = article_codes(pa.table({"SOURCEURL": ["a", "b", "a", None]}))
-    >>> codes.tolist(), n
-    ([0, 1, 0, 2], 3)
-    """
-    column = events.column("SOURCEURL")
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    encoded = column.dictionary_encode()
-    n_dict = len(encoded.dictionary)
-    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    missing = np.flatnonzero(codes < 0)
-    codes[missing] = n_dict + np.arange(len(missing))
-    return codes, n_dict + len(missing)
-
-
 def event_groups(events: pa.Table) -> dict[str, np.ndarray]:
     """Per :data:`ARTICLE_GROUPS` name, which events belong to the group (bool arrays)."""
     root = np.asarray(events.column("EventRootCode").fill_null(0).to_numpy(), dtype=np.int64)
@@ -261,20 +178,8 @@ def event_groups(events: pa.Table) -> dict[str, np.ndarray]:
         elif kind == "root":
             out[name] = root == code
         else:
-            out[name] = _base_mask(base, (str(code),))
+            out[name] = base_mask(base, (str(code),))
     return out
-
-
-def count_articles(groups: np.ndarray, article: np.ndarray, n_articles: int, masks: dict[str, np.ndarray],
-                   n_groups: int) -> dict[str, np.ndarray]:
-    """Distinct articles per group (e.g. country) and mask: ``groups`` and ``article`` are aligned codes of
-    (event, group) pairs, ``masks`` are per pair.
-
-    >>> count_articles(np.array([0, 0, 1, 0]), np.array([5, 5, 5, 6]), 7, {"all": np.ones(4, dtype=bool)}, 2)
-    {'all': array([2, 1])}
-    """
-    key = groups.astype(np.int64) * n_articles + article
-    return {name: np.bincount(np.unique(key[mask]) // n_articles, minlength=n_groups) for name, mask in masks.items()}
 
 
 def aggregate_events(events: pa.Table, mapper: CodeMapper) -> SliceAggregate:
@@ -309,7 +214,7 @@ def aggregate_events(events: pa.Table, mapper: CodeMapper) -> SliceAggregate:
         feats[:, _IDX[name]] = root == r
     base = events.column("EventBaseCode")
     for name, codes in BASE_GROUPS.items():
-        feats[:, _IDX[name]] = _base_mask(base, codes)
+        feats[:, _IDX[name]] = base_mask(base, codes)
     feats[:, _IDX["conflict_intensity"]] = np.where(gold < 0, -gold * mentions, 0.0)
     feats[:, I_MENTIONS] = mentions
     feats[:, I_TONE_SUM] = tone * mentions
@@ -526,14 +431,10 @@ __all__ = [
     "SIGNALS_DDL",
     "SIGNALS_TABLE",
     "WINDOW_DAYS",
-    "CodeMapper",
     "SliceAggregate",
     "aggregate_events",
     "anomalies",
-    "article_codes",
     "baselines",
-    "count_articles",
-    "country_index",
     "event_groups",
     "robust_z",
     "signals",

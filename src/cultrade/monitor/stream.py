@@ -57,6 +57,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cultrade.errors import ConfigError, StoreError
+from cultrade.monitor import codes
 from cultrade.monitor import dyads as dy
 from cultrade.monitor import signals as sig
 from cultrade.monitor.slices import OnSlice, ParsedSlice, SliceSummary, read_slice, slice_time
@@ -119,7 +120,7 @@ class EventStream:
         self.rules: list[Any] = [h for h in hooks if getattr(h, "transactional", False)]
         self.on_slice = [h for h in hooks if not getattr(h, "transactional", False)]
         self.retention_days = retention_days
-        self.mapper = sig.CodeMapper()
+        self.mapper = codes.CodeMapper()
         if not durable:
             # Skips fsync on commit: survives a killed process, not an OS crash or power loss.
             self.con.execute("SET fsync_mode = 'NONE'")
@@ -313,7 +314,7 @@ class EventStream:
             if any(new_cover.values()) or len(touched):
                 self._refresh_after(ts.date())
         summary = SliceSummary(ts, parsed.path, "processed", parsed.events, len(new_ids), late, len(touched),
-                               agg.unmapped, gaps, touched=tuple(sig.country_index()[i] for i in touched),
+                               agg.unmapped, gaps, touched=tuple(codes.country_index()[i] for i in touched),
                                articles=agg.articles)
         return summary, SliceChanges(ts, buckets, dyads, agg.articles, reload=late)
 
@@ -323,11 +324,11 @@ class EventStream:
         missing = [t for t in starts if (granularity, t) not in self.buckets]
         blank = [t for t in missing if t not in self.covered[granularity]]  # never written: no rows to read
         for t in blank:
-            self.buckets[(granularity, t)] = np.zeros((len(sig.country_index()), sig.ACC))
+            self.buckets[(granularity, t)] = np.zeros((len(codes.country_index()), sig.ACC))
         missing = [t for t in missing if t in self.covered[granularity]]
         if not missing:
             return
-        n_c, n_m = len(sig.country_index()), len(sig.METRICS)
+        n_c, n_m = len(codes.country_index()), len(sig.METRICS)
         values = np.zeros((len(missing), n_c, n_m))
         values[..., sig.I_TONE] = np.nan
         df = self.con.execute(
@@ -338,7 +339,7 @@ class EventStream:
             stamps = np.array(missing, dtype="datetime64[us]")
             order = np.argsort(stamps)
             ti = order[np.searchsorted(stamps[order], df["ts"].to_numpy(dtype="datetime64[us]"))]
-            ci = df["iso3"].map(sig._iso3_position()).to_numpy(dtype=np.int64)
+            ci = df["iso3"].map(codes.iso3_position()).to_numpy(dtype=np.int64)
             mi = df["metric"].map(sig._IDX).to_numpy(dtype=np.int64)
             values[ti, ci, mi] = df["value"].to_numpy(dtype=np.float64)
         acc = sig.accumulators(values)
