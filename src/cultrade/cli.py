@@ -26,7 +26,7 @@ from cultrade.commands.risk import register as register_risk
 from cultrade.commands.serve import register as register_serve
 from cultrade.commands.trade import register as register_trade
 from cultrade.countries import SCHEMES, get_countries
-from cultrade.errors import ConfigError
+from cultrade.errors import ConfigError, CultradeError
 from cultrade.settings import get_settings
 from cultrade.sources import available, get_adapter
 from cultrade.sources.loading import expand_paths, summarise
@@ -160,5 +160,24 @@ def snapshot_build(
                   f"{manifest['bytes'] / 2**20:.1f} MB")
 
 
-if __name__ == "__main__":  # pragma: no cover
+def run() -> None:
+    """The ``cultrade`` executable: the commands, run through the server when ``cultrade serve`` owns the store
+    (see :mod:`cultrade.commands.remote`)."""
+    import sys
+
+    from cultrade.commands.remote import maybe_forward
+
+    try:
+        code = maybe_forward(sys.argv[1:])
+    except CultradeError as exc:
+        from cultrade.commands.common import err_console
+
+        err_console.print(f"[bold red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    if code is not None:
+        sys.exit(code)
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     )
     duckdb_memory_limit: str = Field(default="2GB", description="DuckDB memory_limit for the embedded store.")
     duckdb_threads: int | None = Field(default=None, description="DuckDB threads; None lets DuckDB decide.")
+    home_country: str = Field(default="CHN", description="The enterprise's home economy (ISO3): monitor rules "
+                              "with `pairs_with: home` watch its relations.")
+    monitor_stale_after: float = Field(default=3600.0, gt=0, description="Seconds without a new slice after "
+                                       "which the event feed is shown as stale instead of live.")
     http_timeout: float = 30.0
     http_retries: int = 4
     http_backoff: float = 0.5

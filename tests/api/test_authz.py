@@ -82,6 +82,7 @@ MATRIX = [
     Case("GET", "/markets/gravity", "viewer"),
     Case("GET", "/markets/match", "viewer", query="?home=ZAF&domain=publishing&top=1"),
     Case("GET", "/classification/hs/{code}", "viewer", setup=lambda api: {"code": "9207"}),
+    Case("GET", "/monitor/status", "viewer"),
     Case("GET", "/signals", "viewer"),
     Case("GET", "/signals/top", "viewer"),
     Case("GET", "/alerts", "viewer"),

@@ -15,6 +15,7 @@ from cultrade.monitor.alerts import (
     acknowledge,
     add_silence,
     alert_events,
+    ensure_schema,
     expire_silence,
     list_alerts,
     load_alerts,
@@ -255,3 +256,49 @@ def test_forecast_rule_reads_the_latest_model_run(store: Store) -> None:
     trs = evaluate(store, datetime(2025, 3, 1), rules=rs)
     assert [(t.labels["iso3"], t.labels["horizon_years"], t.labels["model"], t.to_state, t.value) for t in trs] == [
         ("IRN", "1", "logit", "firing", 0.45)]
+
+
+# -- honest alerts: the value that fired it, its unit and baseline, why; severity from magnitude and breadth --
+def test_the_value_that_fired_an_alert_is_kept_with_its_unit_and_why(store: Store) -> None:
+    run(store, 3, {("IRN", "protest"): 5.0})
+    run(store, 1, {("IRN", "protest"): 3.0}, start=T0 + timedelta(hours=3))  # still firing (above exit)
+    row = list_alerts(store, state="firing").iloc[0]
+    assert (row["fired_value"], row["unit"], row["category"]) == (5.0, "robust z", "event")
+    assert row["value"] == 3.0  # the latest sample, shown apart from what fired it
+    assert row["why"] == "protest 50 in the hour (robust z 5, alert at >= 4)"
+    assert json.loads(row["detail"])["kind"] == "anomaly"
+
+
+def test_an_alert_rising_to_critical_is_notified_again_and_never_lowered(store: Store) -> None:
+    from cultrade.monitor.engine import Observation, Timing, settle, work_item
+    from cultrade.monitor.rules import load_rules
+
+    rule = load_rules(text="rules: [{name: v, series: {kind: signal, metric: fight_articles}, condition: {type: "
+                           "surprise, value: 4, exit: 2, windows: [1h]}, critical: {surprise: 6}}]",
+                      shipped=False).rules[0]
+    rs = RuleSet(rules=[rule])
+    alerts: dict = {}
+    ensure_schema(store)
+
+    def tick(minute: int, s: float, severity: str) -> list:
+        now = T0 + timedelta(minutes=minute)
+        detail = {"kind": "surprise", "value": s, "unit": "articles", "baseline": 0.2, "why": f"S {s}"}
+        obs = Observation(enter=s >= 4, hold=s >= 2, value=s, sample_ts=now, severity=severity, detail=detail)
+        item = work_item(alerts.get("fp"), "fp", {"alertname": "v", "iso3": "KEN", "severity": "warning"}, rule, obs,
+                         now, Timing.of(rule))
+        if item is None:
+            return []
+        with store.transaction():
+            out = settle(store, {"fp": item}, rs, [], [], now, save=lambda a, new: alerts.update(fp=a))
+        return out
+
+    first = tick(0, 4.5, "warning")
+    assert [(t.to_state, t.severity, t.notified) for t in first] == [("firing", "warning", True)]
+    up = tick(15, 7.0, "critical")
+    assert [(t.kind, t.to_state, t.severity, t.notified) for t in up] == [("escalation", "firing", "critical", True)]
+    assert alerts["fp"].fired_value == 7.0 and alerts["fp"].why == "S 7.0"  # the value that made it critical
+    assert tick(30, 4.5, "warning") == []  # the same episode: it stays critical
+    assert alerts["fp"].severity == "critical"
+    box = outbox(store)
+    assert len(box) == 2 and box["idempotency_key"].is_unique
+    assert json.loads(box["payload"].iloc[1])["labels"]["severity"] == "critical"

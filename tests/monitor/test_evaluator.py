@@ -1,6 +1,7 @@
-"""The incremental evaluator inside the stream's transactions gives exactly what evaluate() after every
-committed slice gives: same alerts, transitions and outbox rows, also with batches, a late slice, and a
-crash in the middle of a batch followed by a restart. Slices hold INVENTED events."""
+"""The one rule engine (:class:`Evaluator`) keeps no state the store does not hold: run inside the stream's
+transactions it writes exactly what a fresh evaluator seeded from the store after every committed slice writes
+(``evaluate()``: a restart at any slice), with batches, a late slice, and a crash in the middle of a batch
+followed by a restart (the restart test). Slices hold INVENTED events."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ import pytest
 
 from cultrade.monitor.alerts import Silence, add_silence, ensure_schema
 from cultrade.monitor.engine import evaluate
-from cultrade.monitor.evaluator import SliceEvaluator
+from cultrade.monitor.evaluator import Evaluator
+from cultrade.monitor.feeds import replay
 from cultrade.monitor.rules import RuleSet, load_rules
-from cultrade.monitor.stream import replay
 from cultrade.settings import Settings
 from cultrade.sources.gdelt import V2_COLUMNS
 from cultrade.store import Store
@@ -112,8 +113,8 @@ def state(store: Store) -> dict[str, pd.DataFrame]:
     }
 
 
-def legacy(tmp_path: Path, folder: Path, name: str = "legacy") -> dict[str, pd.DataFrame]:
-    """evaluate() after every committed slice (one slice per transaction)."""
+def seeded(tmp_path: Path, folder: Path, name: str = "seeded") -> dict[str, pd.DataFrame]:
+    """evaluate() after every committed slice (one slice per transaction): a fresh engine seeded from the store."""
     rs = rules()
     with Store(tmp_path / f"{name}.duckdb", settings=Settings(home=tmp_path)) as store:
         prepare(store)
@@ -131,7 +132,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.D
     tmp = tmp_path_factory.mktemp("evaluator")
     folder = tmp / "slices"
     slices(folder)
-    expected = legacy(tmp, folder)
+    expected = seeded(tmp, folder)
     return folder, expected
 
 
@@ -149,12 +150,12 @@ def test_the_data_exercises_the_rules(data: tuple[Path, dict[str, pd.DataFrame]]
 
 
 @pytest.mark.parametrize("batch", [1, 4, 50])
-def test_incremental_equals_evaluate_after_each_slice(tmp_path: Path, data: tuple[Path, dict[str, pd.DataFrame]],
+def test_running_engine_equals_one_seeded_after_each_slice(tmp_path: Path, data: tuple[Path, dict[str, pd.DataFrame]],
                                                       batch: int) -> None:
     folder, expected = data
     with Store(tmp_path / "inc.duckdb", settings=Settings(home=tmp_path)) as store:
         prepare(store)
-        replay(store, folder, batch=batch, batch_span=timedelta(days=30), on_slice=[SliceEvaluator(rules())])
+        replay(store, folder, batch=batch, batch_span=timedelta(days=30), on_slice=[Evaluator(rules())])
         assert_same(expected, state(store))
 
 
@@ -189,17 +190,17 @@ def test_crash_inside_a_batch_then_resume_is_exact(tmp_path: Path, data: tuple[P
     with Store(path, settings=Settings(home=tmp_path)) as store:
         prepare(store)
         with pytest.raises(RuntimeError, match="crash"):
-            replay(store, folder, batch=7, batch_span=timedelta(days=30), on_slice=[SliceEvaluator(rules()),
+            replay(store, folder, batch=7, batch_span=timedelta(days=30), on_slice=[Evaluator(rules()),
                                                                                    Crash(at)])
         done = store.con.execute("SELECT count(*), max(slice_ts) FROM monitor_slices").fetchone()
         assert done is not None and 0 < done[0] < len(names) and done[1] < at
     with Store(path, settings=Settings(home=tmp_path)) as store:  # the restart
-        report = replay(store, folder, batch=7, batch_span=timedelta(days=30), on_slice=[SliceEvaluator(rules())])
+        report = replay(store, folder, batch=7, batch_span=timedelta(days=30), on_slice=[Evaluator(rules())])
         assert report.processed == len(names) - done[0] and report.skipped == done[0]
         assert_same(expected, state(store))
 
 
-def test_late_slice_matches_evaluate(tmp_path: Path) -> None:
+def test_late_slice_matches_a_seeded_engine(tmp_path: Path) -> None:
     folder = tmp_path / "slices"
     paths = slices(folder, days=11)
     late = paths[len(paths) // 2]
@@ -218,10 +219,10 @@ def test_late_slice_matches_evaluate(tmp_path: Path) -> None:
     rs = rules()
     expected = run("a", lambda s, ts, _summary: evaluate(s, ts, rules=rs), 1)
     assert expected["slices"]["late"].sum() == 1
-    assert_same(expected, run("b", SliceEvaluator(rs), 5))
+    assert_same(expected, run("b", Evaluator(rs), 5))
 
 
-# -- the volume guards (min_value, min_events) in both evaluation paths -------------------------------------
+# -- the volume guards (min_value, min_events) -----------------------------------------------------------
 GUARDED = """
 rules:
   - {name: mv, series: {kind: signal, metric: protest, granularity: day},
@@ -264,7 +265,7 @@ def _firing(store: Store, hook: Any) -> list[tuple[str, str, str]]:
 
 
 def _via_evaluator(rs: RuleSet) -> Any:
-    ev = SliceEvaluator(rs)
+    ev = Evaluator(rs)
 
     def hook(store: Store, now: datetime) -> None:
         with store.transaction():
@@ -274,10 +275,9 @@ def _via_evaluator(rs: RuleSet) -> Any:
     return hook
 
 
-@pytest.mark.parametrize("path", ["evaluate", "evaluator"])
-def test_volume_guards_gate_entering_only(tmp_path: Path, path: str) -> None:
+def test_volume_guards_gate_entering_only(tmp_path: Path) -> None:
     rs = load_rules(text=GUARDED, shipped=False)
-    hook = (lambda s, now: evaluate(s, now, rules=rs)) if path == "evaluate" else _via_evaluator(rs)
+    hook = _via_evaluator(rs)
     with _signal_store(tmp_path / "g.duckdb", tmp_path) as store:
         ensure_schema(store)
         got = _firing(store, hook)
@@ -286,19 +286,3 @@ def test_volume_guards_gate_entering_only(tmp_path: Path, path: str) -> None:
     assert sorted((r, c) for r, c, s in got if s == "firing") == [("me", "IRN"), ("mv", "FRA"), ("mv", "IRN")]
     assert sorted((r, c) for r, c, s in got if s == "resolved") == [("me", "IRN"), ("mv", "FRA"), ("mv", "IRN")]
     assert [s for r, c, s in got if (r, c) == ("mv", "IRN")] == ["firing", "resolved"]
-
-
-def test_volume_guards_paths_agree(tmp_path: Path) -> None:
-    rs = load_rules(text=GUARDED, shipped=False)
-    with _signal_store(tmp_path / "a.duckdb", tmp_path) as a, _signal_store(tmp_path / "b.duckdb", tmp_path) as b:
-        ensure_schema(a)
-        ensure_schema(b)
-        _firing(a, lambda s, now: evaluate(s, now, rules=rs))
-        _firing(b, _via_evaluator(rs))
-
-        def rows(store: Store) -> dict[str, pd.DataFrame]:
-            return {t: store.con.execute(f"SELECT * EXCLUDE ({x}) FROM {t} ORDER BY ALL").df()
-                    for t, x in (("alerts", "created_at"), ("alert_events", "muted_by"), ("outbox", "attempts"))}
-
-        assert_same(rows(a), rows(b))
-        assert len(rows(a)["alert_events"]) == 9  # 3 alerts: firing, a 24h repeat, resolved

@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 
 from cultrade.monitor.alerts import load_alerts, snapshot_risk
+from cultrade.monitor.conditions import scan_rule
 from cultrade.monitor.engine import evaluate
 from cultrade.monitor.rules import RuleSet, load_rules
-from cultrade.monitor.series import scan
 from cultrade.settings import Settings
 from cultrade.sources.snapshot import load_snapshot
 from cultrade.store import Store
@@ -44,7 +44,7 @@ def rules() -> RuleSet:
 
 
 def hits(store: Store, rules: RuleSet, name: str, monthly: bool = False) -> pd.DataFrame:
-    df = scan(store, rules.rule(name))
+    df = scan_rule(store, rules.rule(name))
     df = df[df["enter"]]
     return df.assign(period=df["ts"].dt.strftime("%Y-%m") if monthly else df["ts"].dt.year)
 

@@ -9,24 +9,36 @@ import pandas as pd
 import pytest
 
 from cultrade.errors import ConfigError
-from cultrade.monitor.rules import check, load_rules, parse_duration, rules_for_engine
-from cultrade.monitor.series import conditions, latest
+from cultrade.monitor.conditions import observe, scan
+from cultrade.monitor.panels import KEYS, Panel
+from cultrade.monitor.rules import Rule, check, load_rules, parse_duration, rules_for_engine
 
-SHIPPED = {"protest_surge", "violence_surge", "coercion_surge", "sanctions_surge", "tone_drop", "country_escalation",
-           "stability_low", "stability_drop", "fx_depreciation_yoy", "fx_depreciation_mom", "inflation_high",
-           "hyperinflation", "conflict_onset", "risk_band_worsens", "forecast_band_deterioration",
-           "forecast_conflict_onset"}
+SHIPPED = {"armed_violence", "interstate_clash", "protest_surge", "repression_surge", "sanctions_surge",
+           "dyad_sanctions", "home_relations", "stability_low", "stability_drop", "fx_depreciation_yoy",
+           "fx_depreciation_mom", "inflation_high", "hyperinflation", "conflict_onset", "risk_band_worsens",
+           "forecast_currency_crisis", "forecast_inflation_crisis", "forecast_conflict_onset"}
+
+
+def conditions(df: pd.DataFrame, rule: Rule) -> pd.DataFrame:
+    return scan(Panel.from_frame(df, KEYS[rule.series.kind]), rule)
 
 
 def test_shipped_rules() -> None:
     rs = load_rules()
     assert {r.name for r in rs.rules} == SHIPPED
     assert rs.group_by == ["iso3"] and rs.inhibit_rules[0].source == {"scope": "country"}
-    protest = rs.rule("protest_surge")
-    assert protest.for_.timedelta == timedelta(hours=1) and protest.stale_after.timedelta == timedelta(hours=3)
-    assert rs.rule("coercion_surge").for_.timedelta == timedelta(0)  # from defaults
+    violence = rs.rule("armed_violence")
+    assert violence.series.metrics == ("assault_articles", "fight_articles", "aerial_articles",
+                                       "mass_violence_articles")
+    assert violence.condition.type == "surprise" and [w.text for w in violence.condition.windows] == ["1h", "3h"]
+    assert violence.critical is not None and violence.critical.types == 2
+    assert rs.rule("protest_surge").for_.timedelta == timedelta(0)  # from defaults
+    assert rs.rule("home_relations").series.pairs_with == "home"
     assert rs.rule("conflict_onset").series.fill == 0
-    assert {r.labels["scope"] for r in rs.rules} == {"signal", "country", "indicator", "risk", "forecast"}
+    # event alerts can be critical; outlook alerts (indicators, fx, risk, forecasts) never are
+    assert all(r.severity != "critical" and r.critical is None for r in rs.rules if r.outlook)
+    assert {r.labels["topic"] for r in rs.rules if not r.outlook} == {"conflict", "unrest", "repression",
+                                                                       "sanctions", "relations"}
 
 
 def test_user_file_merges_by_name(tmp_path: Path) -> None:
@@ -36,17 +48,17 @@ defaults: {severity: info}
 rules:
   - {name: inflation_high, series: {kind: indicator, indicator: FP.CPI.TOTL.ZG},
      condition: {type: threshold, op: ">", value: 15}}
-  - {name: tone_drop, enabled: false}
+  - {name: repression_surge, enabled: false}
   - {name: expel_surge, series: {kind: signal, metric: expel, granularity: day},
      condition: {type: anomaly, op: ">=", value: 3}, stale_after: 2d}
 """)
     rs = load_rules(user)
     assert rs.rule("inflation_high").condition.value == 15 and rs.rule("inflation_high").severity == "info"
-    assert rs.rule("hyperinflation").severity == "critical"  # explicit in the shipped rule
-    assert not rs.rule("tone_drop").enabled and "tone_drop" not in {r.name for r in rs.active}
+    assert rs.rule("armed_violence").critical is not None  # explicit in the shipped rule
+    assert not rs.rule("repression_surge").enabled and "repression_surge" not in {r.name for r in rs.active}
     assert rs.rule("expel_surge").series.granularity == "day"
-    assert rs.rule("coercion_surge").severity == "info"  # took the user's default
-    with pytest.raises(ConfigError, match="rule 'tone_drop', key 'series': Field required"):
+    assert rs.rule("protest_surge").severity == "info"  # took the user's default
+    with pytest.raises(ConfigError, match="rule 'repression_surge', key 'series': Field required"):
         load_rules(user, mode="replace")  # nothing to switch off: a stub is not a rule
 
 
@@ -81,6 +93,24 @@ def test_engine_reads_the_user_file_from_the_environment(tmp_path: Path, monkeyp
     ("inhibit_rules: [{name: i, source: {scope: country}}]", "inhibit rule 'i', key 'target'"),
     ("ruels: []", "unknown top-level key"),
     ("rules: [oops", "not valid YAML"),
+    ("rules: [{name: a, series: {kind: forecast, target: conflict_onset}, condition: {type: threshold, value: 0.3}, "
+     "severity: critical}]", "outlook alerts (indicators, fx, risk bands, forecasts) are at most 'warning'"),
+    ("rules: [{name: a, series: {kind: signal, metric: fights}, condition: {type: threshold, value: 1}}]",
+     "unknown signal metric 'fights'"),
+    ("rules: [{name: a, series: {kind: dyad, metric: fight_articles}, condition: {type: threshold, value: 1}}]",
+     "unknown dyad metric 'fight_articles'"),
+    ("rules: [{name: a, series: {kind: signal, metric: events}, condition: {type: surprise, value: 4}}]",
+     "condition 'surprise' needs 'windows'"),
+    ("rules: [{name: a, series: {kind: signal, metric: events}, condition: {type: surprise, value: 4, "
+     "windows: [30m]}}]", "whole hours"),
+    ("rules: [{name: a, series: {kind: indicator, indicator: pv}, condition: {type: surprise, value: 4, "
+     "windows: [1h]}}]", "reads event-stream counts"),
+    ("rules: [{name: a, series: {kind: signal, metric: [events, protest]}, condition: {type: threshold, "
+     "value: 4}}]", "a list of metrics (a family) needs condition 'surprise'"),
+    ("rules: [{name: a, series: {kind: signal, metric: events}, condition: {type: threshold, value: 4}, "
+     "critical: {surprise: 6}}]", "the severity criteria read a 'surprise' condition"),
+    ("rules: [{name: a, series: {kind: signal, metric: events, pairs_with: home}, condition: {type: threshold, "
+     "value: 4}}]", "series.pairs_with: use it on series kind 'dyad'"),
 ])
 def test_errors_name_the_file_rule_and_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.yaml"
@@ -148,9 +178,11 @@ def test_band_worsening_into_high() -> None:
 def test_latest_marks_stale_series() -> None:
     r = load_rules(text="rules: [{name: r, series: {kind: indicator, indicator: x}, "
                         "condition: {type: threshold, value: 1}, stale_after: 2y}]", shipped=False).rules[0]
-    df = conditions(pd.concat([frame([2.0, 3.0]), frame([5.0], iso3="BBB", start="2010-01-01")]), r)
-    got = latest(df, r, pd.Timestamp("2017-06-01").to_pydatetime())
-    assert dict(zip(got["iso3"], got["stale"], strict=True)) == {"AAA": False, "BBB": True}
+    panel = Panel.from_frame(pd.concat([frame([2.0, 3.0]), frame([5.0], iso3="BBB", start="2010-01-01")]),
+                             KEYS["indicator"])
+    got = observe(panel, r, pd.Timestamp("2017-06-01").to_pydatetime())
+    assert dict(zip([panel.keys[c][0] for c in got.cols], got.stale.tolist(), strict=True)) == {
+        "AAA": False, "BBB": True}
 
 
 def test_volume_guard_keys_are_validated() -> None:
@@ -168,7 +200,6 @@ def test_volume_guard_keys_are_validated() -> None:
         load_rules(text="rules: [{name: x, series: {kind: signal, metric: tone}, "
                         "condition: {type: threshold, op: '<', value: 1, min_event: 5}}]", shipped=False)
     shipped = load_rules()
-    assert shipped.rule("tone_drop").condition.min_events == 200
-    assert shipped.rule("country_escalation").condition.min_value == 2500
+    assert all(r.condition.min_value == 2 for r in shipped.rules if not r.outlook)  # two reports at least
     assert all(r.condition.min_value is None and r.condition.min_events is None
-               for r in shipped.rules if r.series.kind != "signal")
+               for r in shipped.rules if r.outlook)

@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 
 from cultrade.errors import ConfigError
+from cultrade.monitor import codes
 from cultrade.monitor import signals as sig
-from cultrade.monitor.stream import EventStream, read_slice
+from cultrade.monitor.slices import read_slice
+from cultrade.monitor.stream import EventStream
 from cultrade.sources.gdelt import V2_COLUMNS
 from cultrade.store import Store
 
@@ -129,7 +131,7 @@ def test_hourly_zero_fill_over_covered_hours(tmp_path: Path, store: Store) -> No
 
 
 def test_robust_helpers() -> None:
-    window = np.zeros((5, len(sig.country_index()), len(sig.METRICS)))
+    window = np.zeros((5, len(codes.country_index()), len(sig.METRICS)))
     window[:, 0, 0] = [1, 2, 3, 4, 100]
     window[..., sig.I_TONE] = np.nan
     window[:3, 0, sig.I_TONE] = [-1.0, 0.0, 2.0]

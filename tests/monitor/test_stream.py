@@ -22,18 +22,9 @@ import pytest
 
 from cultrade.errors import SourceFormatError, UpstreamError
 from cultrade.monitor import signals as sig
-from cultrade.monitor.stream import (
-    EventStream,
-    SliceSummary,
-    gaps,
-    list_slices,
-    live,
-    processed_slices,
-    read_slice,
-    replay,
-    slice_time,
-    watch,
-)
+from cultrade.monitor.feeds import live, replay, watch
+from cultrade.monitor.slices import SliceSummary, list_slices, read_slice, slice_time
+from cultrade.monitor.stream import EventStream, gaps, processed_slices
 from cultrade.settings import Settings
 from cultrade.sources.fetch import Fetcher
 from cultrade.sources.gdelt import V2_COLUMNS
@@ -167,7 +158,7 @@ def test_watermark_resume(tmp_path: Path, settings: Settings) -> None:
 
 RUNNER = textwrap.dedent("""
     import sys, time
-    from cultrade.monitor.stream import replay
+    from cultrade.monitor.feeds import replay
     from cultrade.settings import Settings
     from cultrade.store import Store
 
@@ -345,15 +336,14 @@ def test_cli_replay_and_signals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setenv("CULTRADE_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()
-    monkeypatch.setattr(cmd, "rules_hook", lambda: None)  # signals only, whatever else is installed
     folder = tmp_path / "slices"
     synthetic_set(folder, days=5, per_day=3)
     runner = CliRunner()
     try:
         out = runner.invoke(cmd.monitor_app, ["replay", "--from", "2025-03-01", "--to", "2025-03-03",
-                                              "--dir", str(folder)])
+                                              "--dir", str(folder), "--no-rules"])
         assert out.exit_code == 0, out.output
-        assert "9 processed" in out.output and "not installed; computing signals only" in out.output
+        assert "9 processed" in out.output and "rules: off (signals only)" in out.output
         again = runner.invoke(cmd.monitor_app, ["replay", "--dir", str(folder)])
         assert "6 processed, 9 skipped" in again.output
         shown = runner.invoke(cmd.monitor_app, ["signals", "--country", "KEN", "--metric", "protest"])

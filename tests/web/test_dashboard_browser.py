@@ -64,7 +64,7 @@ def test_country_page(page: Any, base_url: str, screenshot_dir: Path) -> None:
     assert re.fullmatch(r"\d+–\d+", page.locator("#kpi-interval").inner_text())  # Monte Carlo rank interval
     assert page.locator("#indicators tbody tr").count() > 10
     assert "Political risk" in page.locator("#dimensions").inner_text()
-    assert "Protest surge" in page.locator("#country-alerts").inner_text()   # the invented alert
+    assert "Armed violence" in page.locator("#country-alerts").inner_text()  # the invented alert
     assert "protests" in page.locator("#events").inner_text()                # the invented signals
     assert page.locator("#country-trade").count() == 1
     for chart in ("dimensions", "contributions", "history", "indicator-history", "signals"):
@@ -113,22 +113,25 @@ def test_language_switch(page: Any, base_url: str, screenshot_dir: Path) -> None
 def test_alerts_acknowledge_and_silence(page: Any, base_url: str, demo: Demo, screenshot_dir: Path) -> None:
     page.goto(base_url + "/alerts")
     page.wait_for_selector("body[data-alerts-loaded='1']")
-    rows = page.locator("#alerts-body tr")
+    rows = page.locator(".alerts-body tr[data-id]")
     assert rows.count() == 5
+    assert page.locator("#alerts-body tr[data-id]").count() == 3    # event alerts; the 2 outlook ones apart
+    assert page.locator("#feed").get_attribute("data-state") == "live"
     irn = demo.alert_ids[0]
     row = page.locator(f"#alerts-body tr[data-id='{irn}']")
-    assert "Protest surge" in row.inner_text() and "–" in row.locator(".ack-cell").inner_text()
+    assert "Armed violence" in row.inner_text() and "–" in row.locator(".ack-cell").inner_text()
+    assert "14 articles" in row.inner_text()                      # the value that fired it, with its unit
     row.locator("button.ack").click()
     page.wait_for_selector(f"#alerts-body tr[data-id='{irn}'].acked")
     assert "acknowledged by dashboard-test" in page.locator(f"#alerts-body tr[data-id='{irn}']").inner_text()
-    tur = page.locator(f"#alerts-body tr[data-id='{demo.alert_ids[1]}']")
+    tur = page.locator(f"#outlook-body tr[data-id='{demo.alert_ids[1]}']")
     tur.locator("button.silence").click()
     page.wait_for_function("() => document.getElementById('silences-body').innerText.includes('iso3=TUR')")
     page.check("#only-active")
-    assert page.locator("#alerts-body tr").count() == 4          # the resolved one is hidden
+    assert page.locator(".alerts-body tr[data-id]").count() == 4  # the resolved one is hidden
     _shot(page, screenshot_dir, "alerts-en")
     page.goto(base_url + "/alerts?lang=zh-CN")
     page.wait_for_selector("body[data-alerts-loaded='1']")
     text = page.locator(f"#alerts-body tr[data-id='{irn}']").inner_text()
-    assert "已由 dashboard-test 确认" in text and "抗议激增" in text and "年" in text
+    assert "已由 dashboard-test 确认" in text and "武装暴力" in text and "年" in text and "14 篇" in text
     _shot(page, screenshot_dir, "alerts-zh")

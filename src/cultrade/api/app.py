@@ -38,7 +38,7 @@ from cultrade import __version__
 from cultrade.api import docs, errors, security
 from cultrade.api.auth import UNSAFE
 from cultrade.api.ratelimit import FailedAuthLimiter
-from cultrade.api.routers import config, data, markets, meta, monitor, risk, trade
+from cultrade.api.routers import config, data, local, markets, meta, monitor, risk, trade
 from cultrade.api.settings import ApiSettings
 from cultrade.api.state import ApiState
 from cultrade.settings import Settings, get_settings
@@ -121,7 +121,7 @@ def create_app(store_path: str | Path | None = None, *, settings: Settings | Non
                   openapi_url=f"{PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.api = state
     errors.install(app)
-    for module in (meta, data, risk, trade, markets, monitor, config):
+    for module in (meta, data, risk, trade, markets, monitor, config, local):
         app.include_router(module.router, prefix=PREFIX)
     app.add_middleware(AuditMiddleware)
     security.install(app)

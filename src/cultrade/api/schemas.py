@@ -255,6 +255,12 @@ class AlertOut(BaseModel):
     acked_by: str | None
     acked_at: UtcDateTime | None
     labels: dict[str, str]
+    category: str = Field(default="event", description="event (the event stream) or outlook (indicators, risk "
+                          "bands, forecasts; never critical)")
+    fired_value: float | None = Field(default=None, description="the value that fired the alert, in `unit`")
+    unit: str | None = None
+    baseline: float | None = Field(default=None, description="what it was compared with, e.g. the expected count")
+    why: str | None = Field(default=None, description="why it fired, in words")
 
 
 class AlertDetail(BaseModel):
@@ -270,6 +276,12 @@ class AlertDetail(BaseModel):
     acked_seq: int | None
     events: list[dict[str, Any]]
     silenced_by: list[str]
+    severity: str | None = None
+    category: str = "event"
+    fired_value: float | None = None
+    unit: str | None = None
+    baseline: float | None = None
+    why: str | None = None
 
 
 class AckIn(BaseModel):

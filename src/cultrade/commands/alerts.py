@@ -33,22 +33,34 @@ def _duration(text: str) -> timedelta:
 def list_cmd(
     state: Annotated[str | None, typer.Option(help="inactive, pending, firing, resolved or nodata.")] = None,
     country: Annotated[str | None, typer.Option(help="ISO3 code, e.g. IRN.")] = None,
+    category: Annotated[str | None, typer.Option(help="event (the event stream) or outlook (indicators, "
+                                                       "risk bands, forecasts).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include inactive alerts.")] = False,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 100,
 ) -> None:
-    """Alerts and their state (inactive ones hidden unless --all or --state inactive)."""
+    """Alerts and their state, with the value that fired each and why (inactive ones hidden unless --all)."""
     from cultrade.monitor.alerts import list_alerts
     from cultrade.monitor.rules import check
+    from cultrade.monitor.status import feed_status
 
     if state is not None:
         check("state", state)
+    if category not in (None, "event", "outlook"):
+        raise ConfigError(f"unknown category {category!r}", hint="use event or outlook")
     with open_store() as store:
-        df = list_alerts(store, state=state, country=country, include_inactive=all_)
+        df = list_alerts(store, state=state, country=country, include_inactive=all_, category=category)
+        feed = feed_status(store)
+    console.print(f"event feed {feed.sentence()}" + ("; event alerts are as of that slice, not live"
+                                                      if feed.state == "stale" else ""), highlight=False)
     if df.empty:
         console.print("No alerts.")
         return
-    df = df.assign(id=df["id"].str[:10]).drop(columns=["labels"])
-    print_frame(df, title=f"{len(df)} alert(s)", max_rows=limit)
+    fired = [("" if v != v or v is None else f"{v:,.4g} {u or ''}".strip())
+             for v, u in zip(df["fired_value"], df["unit"], strict=True)]
+    shown = pd.DataFrame({"id": df["id"].str[:10], "kind": df["category"], "rule": df["rule"], "iso3": df["iso3"],
+                          "severity": df["severity"], "state": df["state"], "fired": fired,
+                          "since": df["since"], "why": df["why"].fillna("")})
+    print_frame(shown, title=f"{len(df)} alert(s)", max_rows=limit)
 
 
 @alerts_app.command("ack")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,39 +35,14 @@ def default_slice_dir() -> Path:
                            "CULTRADE_SHARED_DATA to the folder holding events/gdelt_v2_2025/export")
 
 
-def rules_hook() -> Callable[..., Any] | None:
-    """The rules engine as a slice hook, or None when ``cultrade.monitor.engine`` is not installed.
+def rules_hook() -> Any:
+    """The rule engine as a slice hook: a :class:`cultrade.monitor.evaluator.Evaluator`, which the event stream
+    runs inside each slice's (or replay batch's) transaction, so the alert transitions and their outbox rows
+    commit together with the slices that caused them. Rules are evaluated as of each slice's time, so a
+    replay of past slices fires alerts at the times they would have fired."""
+    from cultrade.monitor.evaluator import Evaluator
 
-    Normally a :class:`cultrade.monitor.evaluator.SliceEvaluator`: a *transactional* hook that the event
-    stream runs inside each slice's (or replay batch's) transaction, so the alert transitions and their
-    outbox rows commit together with the slices that caused them. Rules are evaluated as of each slice's
-    time, so a replay of past slices fires alerts at the times they would have fired. Without the
-    evaluator module, a plain ``on_slice`` callback calling ``evaluate(store, slice_ts)`` after the commit.
-    """
-    try:
-        engine = importlib.import_module("cultrade.monitor.engine")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("cultrade.monitor.engine",):
-            return None
-        raise
-    try:
-        from cultrade.monitor.evaluator import SliceEvaluator
-    except ImportError:
-        SliceEvaluator = None  # type: ignore[assignment,misc]
-    if SliceEvaluator is not None:
-        return SliceEvaluator()
-    evaluate = getattr(engine, "evaluate", None)
-    if not callable(evaluate):
-        return None
-    params = [p for p in inspect.signature(evaluate).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(params) >= 3:
-        return evaluate
-
-    def hook(store: Any, slice_ts: datetime, summary: Any) -> Any:
-        return evaluate(store, slice_ts)
-
-    return hook
+    return Evaluator()
 
 
 def _day(value: str, option: str) -> datetime:
@@ -117,21 +90,16 @@ def replay_cmd(
     rules: Annotated[bool, typer.Option(help="Run the rules engine after each slice, if installed.")] = True,
 ) -> None:
     """Replay stored GDELT 2.0 slices in time order into the signals (resumes where a previous run stopped)."""
-    from cultrade.monitor.stream import list_slices, replay
+    from cultrade.monitor.feeds import replay
+    from cultrade.monitor.slices import list_slices
 
     folder = directory or default_slice_dir()
     t0 = _day(start, "--from") if start else None
     t1 = _day(end, "--to") if end else None
     if t1 is not None and end is not None and len(end) <= 10:
         t1 = t1 + timedelta(days=1)  # a day given for --to includes that day
-    hooks = []
-    hook = rules_hook() if rules else None
-    if hook is not None:
-        hooks.append(hook)
-        console.print("rules: cultrade.monitor.engine.evaluate runs after each slice")
-    else:
-        console.print("rules: " + ("off" if not rules else "the rules engine (cultrade.monitor.engine) is not "
-                                   "installed; computing signals only"))
+    hooks = [rules_hook()] if rules else []
+    console.print("rules: " + ("every rule is evaluated after each slice" if rules else "off (signals only)"))
     total = len(list_slices(folder, t0, t1))
     with open_store() as store:
         bar, advance = _progress_bar(total)
@@ -150,7 +118,7 @@ def watch_cmd(
     rules: Annotated[bool, typer.Option(help="Run the rules engine after each slice, if installed.")] = True,
 ) -> None:
     """Watch a folder for new GDELT 2.0 slices and process each as it arrives (Ctrl-C stops)."""
-    from cultrade.monitor.stream import watch
+    from cultrade.monitor.feeds import watch
 
     hook = rules_hook() if rules else None
 
@@ -168,6 +136,76 @@ def watch_cmd(
             console.print("stopped")
             return
         _report(report, store, None, None)
+
+
+@monitor_app.command("evaluate")
+@handle_errors
+def evaluate_cmd(
+    labels: Annotated[Path, typer.Option(help="CSV of labelled events (see docs/monitoring_labels.csv).")],
+    start: Annotated[str, typer.Option("--from", help="First day (UTC) of the window.")] = "2025-05-15",
+    end: Annotated[str, typer.Option("--to", help="Last day (UTC, included) of the window.")] = "2025-06-05",
+    directory: Annotated[Path | None, typer.Option("--dir", help="Folder of slices (default: the shared data).")]
+    = None,
+    report: Annotated[Path | None, typer.Option(help="Markdown file to write the figures into (between the "
+                                                      "evaluate markers), e.g. docs/monitoring_replay.md.")] = None,
+    lead: Annotated[str, typer.Option(help="How long before the first reporting slice an alert may start.")] = "3h",
+    horizon: Annotated[str, typer.Option(help="How long after it an alert still counts as detecting it.")] = "24h",
+    warmup: Annotated[str, typer.Option(help="Labels this early in the replay have no baseline: not scored.")]
+    = "24h",
+    rules: Annotated[Path | None, typer.Option(help="A rules YAML file merged onto the shipped rules.")] = None,
+    levels: Annotated[str | None, typer.Option(help="Also replay with every surprise rule entering at these levels, "
+                                                     "e.g. 3,5 (operating points; one replay each).")] = None,
+) -> None:
+    """Replay a window with the rules and measure detection latency, recall and false alerts against labels."""
+    from cultrade.monitor.evaluation import evaluate_labels, operating_points, render, render_points, write_report
+    from cultrade.monitor.labels import read_labels
+    from cultrade.monitor.rules import load_rules, parse_duration
+
+    folder = directory or default_slice_dir()
+    t0 = _day(start, "--from")
+    t1 = _day(end, "--to") + (timedelta(days=1) if len(end) <= 10 else timedelta(0))
+    found = read_labels(labels, start=t0, end=t1)
+    ruleset = load_rules(rules) if rules else None
+
+    def span(text: str, option: str) -> timedelta:
+        try:
+            return parse_duration(text).timedelta
+        except ValueError as exc:
+            raise ConfigError(f"{option}: {exc}", hint="write e.g. 3h, 24h") from None
+
+    console.print(f"{len(found)} labels ({len({lab.event for lab in found})} events); replaying {folder} "
+                  f"{t0:%Y-%m-%d}..{t1 - timedelta(days=1):%Y-%m-%d} with every rule ...")
+    result = evaluate_labels(folder, found, start=t0, end=t1, rules=ruleset, lead=span(lead, "--lead"),
+                             horizon=span(horizon, "--horizon"), warmup=span(warmup, "--warmup"))
+    markdown = render(result, labels_file=str(labels))
+    if levels:
+        try:
+            values = [float(v) for v in levels.split(",") if v.strip()]
+        except ValueError:
+            raise ConfigError(f"--levels {levels!r} is not a list of numbers", hint="write e.g. 3,5") from None
+        points = operating_points(folder, found, values, start=t0, end=t1, rules=ruleset, lead=span(lead, "--lead"),
+                                  horizon=span(horizon, "--horizon"), warmup=span(warmup, "--warmup"))
+        markdown += render_points(points, result)
+    console.print(markdown, markup=False, highlight=False)
+    if report is not None:
+        console.print(f"written to {write_report(report, markdown)}")
+
+
+@monitor_app.command("status")
+@handle_errors
+def status_cmd() -> None:
+    """Is the event feed live or stale? The last slice, its lag, quarantined slices and the outbox backlog."""
+    from cultrade.monitor.status import feed_status
+
+    with open_store() as store:
+        s = feed_status(store)
+    console.print(f"event feed {s.sentence()}", highlight=False)
+    if s.lag is not None:
+        console.print(f"slices processed: {s.slices:,}; the last one {s.lag.total_seconds() / 60:,.0f} min after its "
+                      f"time; quarantined slices: {s.quarantined}", highlight=False)
+    console.print("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(s.outbox.items())) or "empty")
+                  + (f"; oldest pending {s.oldest_pending:%Y-%m-%d %H:%M} UTC" if s.oldest_pending else ""),
+                  highlight=False)
 
 
 @monitor_app.command("signals")

@@ -1,7 +1,9 @@
-"""``cultrade serve`` (the REST API and, when installed, the dashboard) and ``cultrade keys`` (API keys)."""
+"""``cultrade serve`` (the REST API, the dashboard and, with ``--watch``/``--live``, the monitor service) and
+``cultrade keys`` (API keys)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,22 +19,59 @@ def serve(
     = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000, or CULTRADE_API_PORT).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    watch: Annotated[list[Path] | None, typer.Option("--watch", help="Also watch this folder for new GDELT slices "
+                                                     "(repeat for several).")] = None,
+    live: Annotated[Path | None, typer.Option(help="Also download GDELT's new slices into this folder (online).")]
+    = None,
+    dispatch: Annotated[bool, typer.Option(help="Deliver notifications on a schedule (on with --watch/--live).")]
+    = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls of the watched folders.")] = 10.0,
+    dispatch_interval: Annotated[float, typer.Option(help="Seconds between deliveries of the outbox.")] = 15.0,
 ) -> None:
-    """Serve the REST API (docs at /api/docs) and the web dashboard if it is installed."""
+    """Serve the REST API (docs at /api/docs) and the dashboard; with --watch or --live also run the monitor
+    (watcher, rule engine, notification dispatcher) in the same process. While it runs, every other
+    `cultrade` command on this store goes through it."""
     import uvicorn
 
     from cultrade.api.app import create_app
     from cultrade.api.settings import ApiSettings
+    from cultrade.commands.remote import publish, unpublish
+    from cultrade.monitor.service import MonitorService
+    from cultrade.settings import get_settings
 
+    settings = get_settings()
     api = ApiSettings()
     host, port = host or api.host, port if port is not None else api.port
     app = create_app(api_settings=api)
+    state = app.state.api
+    app.state.monitor = None
+
+    def start_monitor() -> MonitorService:
+        if app.state.monitor is None:
+            app.state.monitor = MonitorService(state.store.path, settings, watch=list(watch or []), live=live,
+                                               interval=interval, dispatch_interval=dispatch_interval,
+                                               lock=state.lock).start()
+        return app.state.monitor
+
+    app.state.start_monitor = start_monitor
     web = " and the dashboard" if app.state.web_mounted else ""
-    console.print(f"cultrade API{web} on http://{host}:{port} (docs: http://{host}:{port}/api/docs)")
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     try:
+        with state.lock:
+            publish(state.store, url)
+        if watch or live or dispatch:
+            service = start_monitor()
+            what = [f"watching {', '.join(map(str, service.folders))}" if service.folders else "",
+                    f"downloading GDELT into {service.live}" if service.live else "", "delivering notifications"]
+            console.print(f"monitor: {'; '.join(w for w in what if w)}")
+        console.print(f"cultrade API{web} on http://{host}:{port} (docs: http://{host}:{port}/api/docs)")
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
-        app.state.api.close()
+        if app.state.monitor is not None:
+            app.state.monitor.stop()
+        with state.lock:
+            unpublish(state.store)
+        state.close()
 
 
 @keys_app.command("create")

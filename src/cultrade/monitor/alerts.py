@@ -4,10 +4,19 @@ Tables (created on first use by :func:`ensure_schema`):
 
 * ``alerts``: one row per alert; identity = rule + label set (``fingerprint``).
   ``state`` is inactive | pending | firing | resolved | nodata; ``seq`` counts its
-  transitions; ``notified_seq``/``notified_state`` is the last one sent out.
-* ``alert_events``: every transition (``kind`` = transition) and every repeat
-  notification (``kind`` = repeat), keyed by (fingerprint, seq), with ``muted_by``
-  (silence ids or the inhibiting alert) when it was not notified.
+  transitions; ``notified_seq``/``notified_state`` is the last one sent out. ``category``
+  is ``event`` (from the event stream) or ``outlook`` (annual or monthly indicators, risk
+  bands, forecasts: shown apart, never critical). ``severity`` is the alert's current
+  severity (an event alert rises to critical when its criteria hold; the label keeps the
+  rule's). What fired it is kept as it was when it fired: ``fired_value`` with its
+  ``unit``, the ``baseline`` it was compared with (e.g. the expected count), ``why`` (a
+  sentence, e.g. "fight articles 7 in the last hour vs usual 0–1 (expected 0.2; p 3e-09)")
+  and ``detail`` (the same as JSON, which the dashboard translates); ``value`` is the
+  latest value.
+* ``alert_events``: every transition (``kind`` = transition), repeat notification
+  (``kind`` = repeat) and rise in severity (``kind`` = escalation), keyed by
+  (fingerprint, seq), with the alert's severity then and ``muted_by`` (silence ids or
+  the inhibiting alert) when it was not notified.
 * ``alert_acks``: who acknowledged which alert, when, with what comment.
 * ``silences``: label matchers (``iso3=IRN``, ``severity!=info``, ``alertname=~fx_.*``),
   author, reason, start and expiry.
@@ -29,7 +38,7 @@ import json
 import re
 import uuid
 import weakref
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,11 +54,20 @@ CREATE TABLE IF NOT EXISTS alerts (
     severity VARCHAR, summary VARCHAR, state VARCHAR NOT NULL, seq INTEGER NOT NULL, value DOUBLE,
     sample_ts TIMESTAMP, active_since TIMESTAMP, last_active_at TIMESTAMP, fired_at TIMESTAMP,
     resolved_at TIMESTAMP, last_eval_at TIMESTAMP, notified_seq INTEGER, notified_state VARCHAR,
-    last_notified_at TIMESTAMP, acked_seq INTEGER, created_at TIMESTAMP);
+    last_notified_at TIMESTAMP, acked_seq INTEGER, created_at TIMESTAMP, category VARCHAR,
+    fired_value DOUBLE, fired_sample_ts TIMESTAMP, unit VARCHAR, baseline DOUBLE, why VARCHAR, detail VARCHAR);
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS category VARCHAR;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS fired_value DOUBLE;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS fired_sample_ts TIMESTAMP;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS unit VARCHAR;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS baseline DOUBLE;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS why VARCHAR;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS detail VARCHAR;
 CREATE TABLE IF NOT EXISTS alert_events (
     fingerprint VARCHAR NOT NULL, seq INTEGER NOT NULL, occurred_at TIMESTAMP NOT NULL, rule VARCHAR,
-    from_state VARCHAR, to_state VARCHAR, kind VARCHAR, value DOUBLE, muted_by VARCHAR,
+    from_state VARCHAR, to_state VARCHAR, kind VARCHAR, value DOUBLE, muted_by VARCHAR, severity VARCHAR,
     PRIMARY KEY (fingerprint, seq));
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS severity VARCHAR;
 CREATE SEQUENCE IF NOT EXISTS alert_ack_ids;
 CREATE TABLE IF NOT EXISTS alert_acks (
     id BIGINT DEFAULT nextval('alert_ack_ids'), fingerprint VARCHAR NOT NULL, seq INTEGER,
@@ -76,7 +94,9 @@ def ensure_schema(store: Store) -> None:
     con = store.con
     if _SCHEMA_DONE.get(store) is con:  # seen through this connection before
         return
-    if {"outbox", "risk_scores_history"} <= set(store.table_names()):
+    if {"outbox", "risk_scores_history"} <= set(store.table_names()) and store.con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'alerts' AND column_name = 'detail'"
+    ).fetchone() == (1,):
         _SCHEMA_DONE[store] = con
         return
     for statement in filter(str.strip, _DDL.split(";")):
@@ -131,10 +151,22 @@ class AlertState:
     acked_seq: int | None = None
     summary: str = ""
     created_at: datetime | None = None
+    severity: str = ""
+    category: str = "event"
+    fired_value: float | None = None
+    fired_sample_ts: datetime | None = None
+    unit: str | None = None
+    baseline: float | None = None
+    why: str | None = None
+    detail: str | None = None
 
-    @property
-    def severity(self) -> str:
-        return self.labels.get("severity", "warning")
+    def __post_init__(self) -> None:
+        if not self.severity:
+            self.severity = self.labels.get("severity", "warning")
+
+    def effective_labels(self) -> dict[str, str]:
+        """The labels with the current severity (what silences, routes and notifications see)."""
+        return {**self.labels, "severity": self.severity}
 
     @property
     def iso3(self) -> str | None:
@@ -144,12 +176,7 @@ class AlertState:
 _COLUMNS = [f.name for f in fields(AlertState)]
 
 
-def _clean(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return None if pd.isna(v) else v.to_pydatetime()
-    return v
+_FLOATS = ("value", "fired_value", "baseline")
 
 
 def load_alerts(store: Store, rule: str | None = None) -> dict[str, AlertState]:
@@ -159,9 +186,15 @@ def load_alerts(store: Store, rule: str | None = None) -> dict[str, AlertState]:
     cur = store.con.execute(sql, [rule] if rule else [])
     out: dict[str, AlertState] = {}
     for row in cur.fetchall():
-        values = {k: _clean(v) for k, v in zip(_COLUMNS, row, strict=True)}
+        values = dict(zip(_COLUMNS, row, strict=True))  # DB-API rows: Python datetimes, NULL as None
+        for k in _FLOATS:
+            if values[k] != values[k]:  # a stored NaN
+                values[k] = None
         values["labels"] = json.loads(values["labels"])
         values["notified_seq"] = values["notified_seq"] or 0
+        values["severity"] = values["severity"] or ""
+        values["category"] = values["category"] or "event"
+        values["summary"] = values["summary"] or ""
         out[values["fingerprint"]] = AlertState(**values)
     return out
 
@@ -170,7 +203,7 @@ def save_alert(store: Store, alert: AlertState, *, new: bool) -> None:
     """Insert or update one alert (call inside the evaluation's transaction)."""
     row = asdict(alert)
     row["labels"] = json.dumps(alert.labels, sort_keys=True)
-    extra = {"iso3": alert.iso3, "severity": alert.severity}
+    extra = {"iso3": alert.iso3}
     if new:
         cols = [*_COLUMNS, *extra]
         store.con.execute(f"INSERT INTO alerts ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
@@ -182,38 +215,45 @@ def save_alert(store: Store, alert: AlertState, *, new: bool) -> None:
 
 
 
-_ARROW_TYPES: dict[str, Any] = {"seq": "int32", "notified_seq": "int32", "acked_seq": "int32", "value": "float64"}
+_ARROW_TYPES: dict[str, Any] = {"seq": "int32", "notified_seq": "int32", "acked_seq": "int32", "value": "float64",
+                                "fired_value": "float64", "baseline": "float64"}
 
 
-def save_alerts(store: Store, alerts: Iterable[AlertState]) -> int:
-    """Insert or replace many alerts in one statement (call inside the evaluation's transaction)."""
+def save_alerts(store: Store, alerts: Iterable[AlertState], *, new: Collection[str] = ()) -> int:
+    """Write many alerts (call inside the evaluation's transaction): one INSERT of the ``new`` ones (fingerprints
+    not stored yet), one UPDATE of the others. An ``INSERT OR REPLACE`` of all would delete and re-insert every
+    key, several times slower."""
     import pyarrow as pa
 
-    rows = []
-    for alert in alerts:
-        row = {c: getattr(alert, c) for c in _COLUMNS}
-        row["labels"] = json.dumps(alert.labels, sort_keys=True)
-        rows.append({**row, "iso3": alert.iso3, "severity": alert.severity})
-    if not rows:
-        return 0
-    cols = [*_COLUMNS, "iso3", "severity"]
+    cols = [*_COLUMNS, "iso3"]
     stamp = pa.timestamp("us")
     schema = pa.schema([(c, pa.from_numpy_dtype(_ARROW_TYPES[c]) if c in _ARROW_TYPES
                          else stamp if c.endswith(("_ts", "_at", "_since")) else pa.string()) for c in cols])
-    table = pa.Table.from_pylist(rows, schema=schema)
-    store.con.register("_alert_rows", table)
-    try:
-        store.con.execute(f"INSERT OR REPLACE INTO alerts ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _alert_rows")
-    finally:
-        store.con.unregister("_alert_rows")
-    return len(rows)
+    parts: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    for alert in alerts:
+        row = {c: getattr(alert, c) for c in _COLUMNS}
+        row["labels"] = json.dumps(alert.labels, sort_keys=True)
+        parts[alert.fingerprint in new].append({**row, "iso3": alert.iso3})
+    for is_new, rows in parts.items():
+        if not rows:
+            continue
+        store.con.register("_alert_rows", pa.Table.from_pylist(rows, schema=schema))
+        try:
+            if is_new:
+                store.con.execute(f"INSERT INTO alerts ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _alert_rows")
+            else:
+                store.con.execute("UPDATE alerts AS a SET " + ", ".join(f"{c} = r.{c}" for c in cols[1:])
+                                  + " FROM _alert_rows AS r WHERE a.fingerprint = r.fingerprint")
+        finally:
+            store.con.unregister("_alert_rows")
+    return len(parts[True]) + len(parts[False])
 
 def record_event(store: Store, alert: AlertState, *, at: datetime, from_state: str, kind: str = "transition",
                  muted_by: str | None = None) -> None:
     """Write the alert's current ``seq``/``state`` as one ``alert_events`` row."""
-    store.con.execute("INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    store.con.execute("INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       [alert.fingerprint, alert.seq, at, alert.rule, from_state, alert.state, kind, alert.value,
-                       muted_by])
+                       muted_by, alert.severity])
 
 
 def find_alert(store: Store, ident: str) -> AlertState:
@@ -342,8 +382,9 @@ def load_silences(store: Store, *, now: datetime | None = None, include_expired:
 
 # -- listing -------------------------------------------------------------------
 def list_alerts(store: Store, *, state: str | None = None, country: str | None = None,
-                include_inactive: bool = False) -> pd.DataFrame:
-    """Alerts with their acknowledgement, newest change first."""
+                include_inactive: bool = False, category: str | None = None) -> pd.DataFrame:
+    """Alerts with their acknowledgement and what fired them, newest change first (``category``: only event
+    or only outlook alerts)."""
     ensure_schema(store)
     where, params = ["TRUE"], []
     if state:
@@ -356,9 +397,13 @@ def list_alerts(store: Store, *, state: str | None = None, country: str | None =
     if country:
         where.append("a.iso3 = ?")
         params.append(country.upper())
+    if category:
+        where.append("coalesce(a.category, 'event') = ?")
+        params.append(category)
     sql = ("SELECT a.fingerprint AS id, a.rule, a.iso3, a.severity, a.state, a.value, a.sample_ts, "
            "coalesce(a.fired_at, a.active_since) AS since, a.resolved_at, k.acked_by, k.acked_at, "
-           "a.labels FROM alerts a LEFT JOIN (SELECT fingerprint, arg_max(acked_by, acked_at) AS acked_by, "
+           "coalesce(a.category, 'event') AS category, a.fired_value, a.unit, a.baseline, a.why, "
+           "a.fired_sample_ts, a.detail, a.labels FROM alerts a LEFT JOIN (SELECT fingerprint, arg_max(acked_by, acked_at) AS acked_by, "
            "max(acked_at) AS acked_at "
            "FROM alert_acks GROUP BY 1) k USING (fingerprint) "
            f"WHERE {' AND '.join(where)} ORDER BY a.last_eval_at DESC, a.severity, a.rule, a.iso3")

@@ -1,4 +1,4 @@
-"""The rule engine: evaluate every rule, move alerts through their states, queue notifications.
+"""The alert state machine and what it writes; :func:`evaluate` runs the one rule engine once.
 
 States: ``inactive`` → ``pending`` (condition met, ``for`` not yet elapsed) →
 ``firing`` → ``resolved``; a firing alert whose series has no sample within
@@ -7,15 +7,20 @@ States: ``inactive`` → ``pending`` (condition met, ``for`` not yet elapsed) �
 pending never is. A started alert holds while the hysteresis ``exit`` level is
 met; ``keep_firing_for`` delays resolving; ``cooldown`` stops a resolved alert
 from firing again too soon; ``repeat_interval`` re-notifies a firing alert that
-nobody acknowledged.
+nobody acknowledged. An event alert whose severity rises while it fires (its
+magnitude and breadth reach the rule's ``critical`` criteria) is notified again
+(an ``escalation``); within one firing episode severity only rises.
 
 Silenced or inhibited alerts change state as usual (every transition is in
 ``alert_events``) but queue no notification; when the mute ends, the current
 state is notified once (a resolve is sent only if its firing was).
 
-:func:`evaluate` writes the state changes, their events and their outbox rows in
-**one transaction**, so a notification exists if and only if its transition does
-(the transactional outbox); :class:`cultrade.monitor.notify.Dispatcher` delivers them.
+The transitions, their events and their outbox rows are written in **one
+transaction** (the transactional outbox), so a notification exists if and only if
+its transition does; :class:`cultrade.monitor.notify.Dispatcher` delivers them.
+There is one rule engine, :class:`cultrade.monitor.evaluator.Evaluator`: the event
+stream runs it after every slice, and :func:`evaluate` runs it once, seeded from
+the store.
 
 >>> from datetime import datetime, timedelta
 >>> from cultrade.monitor.alerts import AlertState
@@ -39,21 +44,9 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from cultrade.monitor.alerts import (
-    AlertState,
-    Silence,
-    ensure_schema,
-    fingerprint,
-    load_alerts,
-    load_silences,
-    naive_utc,
-    record_event,
-    save_alert,
-    utcnow,
-)
-from cultrade.monitor.rules import Rule, RuleSet, label_matches, rules_for_engine
-from cultrade.monitor.series import KEYS, latest, lookback_start, scan, series_labels, stream_head
-from cultrade.monitor.watchlists import Watchlist, load_watchlists, route
+from cultrade.monitor.alerts import AlertState, Silence, record_event, utcnow
+from cultrade.monitor.rules import Rule, RuleSet, label_matches, severity_rank
+from cultrade.monitor.watchlists import Watchlist, route
 from cultrade.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,18 +74,21 @@ _TIMINGS: dict[int, tuple[Rule, Timing]] = {}
 
 @dataclass(frozen=True)
 class Observation:
-    """The latest sample of one series: does it meet the enter level, the exit (hold) level, or is it stale?"""
+    """The latest sample of one series: does it meet the enter level, the exit (hold) level, or is it stale?
+    ``severity`` is what the sample calls for (None: the rule's); ``detail`` explains it (unit, baseline, why)."""
 
     enter: bool = False
     hold: bool = False
     nodata: bool = False
     value: float | None = None
     sample_ts: datetime | None = None
+    severity: str | None = None
+    detail: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Transition:
-    """One state change (or repeat notification) written by :func:`evaluate`."""
+    """One state change (or repeat notification, or escalation) written by the engine."""
 
     fingerprint: str
     rule: str
@@ -106,6 +102,7 @@ class Transition:
     notified: bool = False
     muted_by: str | None = None
     receivers: tuple[str, ...] = field(default_factory=tuple)
+    severity: str = ""
 
 
 def _move(alert: AlertState, to: str, now: datetime) -> str:
@@ -132,7 +129,7 @@ def step(alert: AlertState, obs: Observation, now: datetime, timing: Timing) -> 
             return _move(alert, "inactive", now)
         return None
     active = obs.hold if s in ("pending", "firing") else obs.enter
-    if active:
+    if active and timing.keep_firing_for > timedelta(0):  # only keep_firing_for reads it
         alert.last_active_at = now
     if s in ("inactive", "resolved", "nodata"):
         if not active:
@@ -190,24 +187,55 @@ def advance(alert: AlertState, obs: Observation, now: datetime, timing: Timing, 
     return before, kind
 
 
-def alert_labels(rule: Rule, row: Any) -> dict[str, str]:
-    """The label set (identity) of ``rule``'s alert for one series key."""
-    labels = {**rule.labels, **series_labels(rule), "alertname": rule.name, "severity": rule.severity}
-    for key in KEYS[rule.series.kind]:
-        value = str(getattr(row, key))
-        if value:
-            labels[key] = value
-    return labels
+def record_firing(alert: AlertState, obs: Observation, before: str | None, rule: Rule) -> bool:
+    """Keep what fired the alert (value, unit, baseline, why) and set its severity; True when the severity of a
+    firing alert rose (an escalation, notified on its own ``seq``). Severity is set when an episode starts and
+    only rises within it."""
+    if obs.nodata:
+        return False
+    wanted = obs.severity or rule.severity
+    higher = max(alert.severity or rule.severity, wanted, key=severity_rank)
+    if before in ("inactive", "resolved") and alert.state in ("pending", "firing"):
+        alert.severity = wanted
+        _keep(alert, obs)
+    elif before == "pending" and alert.state == "firing":
+        alert.severity = higher
+        _keep(alert, obs)
+    elif before is None and alert.state == "pending":
+        alert.severity = higher
+    elif before is None and alert.state == "firing":
+        if alert.fired_value is None:
+            _keep(alert, obs)
+        if severity_rank(wanted) > severity_rank(alert.severity or rule.severity):
+            alert.severity = wanted
+            _keep(alert, obs)
+            alert.seq += 1
+            return True
+    return False
 
 
-def _annotations(rule: Rule, alert: AlertState, row: Any | None) -> dict[str, str]:
-    out = {"summary": rule.summary or rule.name, "state": alert.state}
+def _keep(alert: AlertState, obs: Observation) -> None:
+    d = obs.detail or {}
+    alert.fired_value = obs.value if obs.value is not None else d.get("value")
+    alert.fired_sample_ts = obs.sample_ts
+    alert.unit = d.get("unit")
+    base = d.get("baseline")
+    alert.baseline = None if base is None or base != base else float(base)
+    alert.why = d.get("why")
+    alert.detail = json.dumps(d, default=str, sort_keys=True) if d else None
+
+
+def alert_annotations(rule: Rule, alert: AlertState) -> dict[str, str]:
+    out = {"summary": rule.summary or rule.name, "state": alert.state, "category": alert.category}
     if alert.value is not None:
         out["value"] = f"{alert.value:.6g}"
-    if row is not None:
-        out["sample_value"] = f"{float(row.value):.6g}"
-        if hasattr(row, "band"):
-            out["band"] = str(row.band)
+    if alert.fired_value is not None:
+        out["fired_value"] = f"{alert.fired_value:.6g}"
+    for key in ("unit", "why"):
+        if getattr(alert, key):
+            out[key] = str(getattr(alert, key))
+    if alert.baseline is not None:
+        out["baseline"] = f"{alert.baseline:.6g}"
     if alert.sample_ts is not None:
         out["sample_time"] = pd.Timestamp(alert.sample_ts).isoformat()
     return out
@@ -220,7 +248,7 @@ def _iso(ts: datetime | None) -> str:
 def alert_payload(alert: AlertState, annotations: dict[str, str], kind: str, from_state: str) -> dict[str, Any]:
     """One alert as in an Alertmanager webhook body, plus ``seq``, ``kind`` and ``idempotencyKey``."""
     return {
-        "status": alert.state, "labels": alert.labels, "annotations": annotations,
+        "status": alert.state, "labels": alert.effective_labels(), "annotations": annotations,
         "startsAt": _iso(alert.fired_at or alert.active_since),
         "endsAt": _iso(alert.resolved_at if alert.state == "resolved" else None),
         "generatorURL": f"cultrade://monitor/rules/{alert.rule}", "fingerprint": alert.fingerprint,
@@ -230,7 +258,8 @@ def alert_payload(alert: AlertState, annotations: dict[str, str], kind: str, fro
 
 
 def _muted_by(alert: AlertState, silences: list[Silence], inhibitors: dict[str, str], now: datetime) -> str | None:
-    ids = [f"silence:{s.id}" for s in silences if s.matches(alert.labels, now)]
+    labels = alert.effective_labels()
+    ids = [f"silence:{s.id}" for s in silences if s.matches(labels, now)]
     if alert.fingerprint in inhibitors:
         ids.append(f"inhibited:{inhibitors[alert.fingerprint]}")
     return ",".join(ids) or None
@@ -242,12 +271,12 @@ def inhibited(alerts: list[AlertState], ruleset: RuleSet) -> dict[str, str]:
     for ir in ruleset.inhibit_rules:
         sources: dict[tuple[str | None, ...], list[str]] = {}
         for a in alerts:
-            if a.state == "firing" and label_matches(a.labels, ir.source):
+            if a.state == "firing" and label_matches(a.effective_labels(), ir.source):
                 sources.setdefault(tuple(a.labels.get(k) for k in ir.equal), []).append(a.fingerprint)
         if not sources:
             continue
         for target in alerts:
-            if target.fingerprint in out or not label_matches(target.labels, ir.target):
+            if target.fingerprint in out or not label_matches(target.effective_labels(), ir.target):
                 continue
             for src in sources.get(tuple(target.labels.get(k) for k in ir.equal), ()):
                 if src != target.fingerprint:
@@ -256,61 +285,21 @@ def inhibited(alerts: list[AlertState], ruleset: RuleSet) -> dict[str, str]:
     return out
 
 
-def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None = None,
-             watchlists: list[Watchlist] | None = None) -> list[Transition]:
-    """Evaluate every enabled rule at ``now`` (naive UTC or aware; default: the clock) and persist the result.
-
-    Returns the transitions and repeat notifications written. Safe to call after
-    every event-stream slice: an unchanged world writes nothing.
-    """
-    now = naive_utc(now) if now is not None else utcnow()
-    ruleset = rules if rules is not None else rules_for_engine()
-    ensure_schema(store)
-    tables = set(store.table_names(include_views=True))
-    stored = load_alerts(store)
-    routes = watchlists if watchlists is not None else load_watchlists(store)
-    silences = load_silences(store, now=now)
-    work: dict[str, WorkItem] = {}
-    for rule in ruleset.active:
-        scanned = scan(store, rule, since=lookback_start(rule, now), until=now, tables=tables)
-        frame = latest(scanned, rule, now, head=stream_head(store, rule, now, tables))
-        timing = Timing.of(rule)
-        seen: set[str] = set()
-        row: Any
-        for row in frame.itertuples(index=False):
-            labels = alert_labels(rule, row)
-            fp = fingerprint(labels)
-            seen.add(fp)
-            obs = Observation(bool(row.enter), bool(row.hold), bool(row.stale),
-                              None if pd.isna(row.derived) else float(row.derived), pd.Timestamp(row.ts).to_pydatetime())
-            if (item := work_item(stored.get(fp), fp, labels, rule, row, obs, now, timing)) is not None:
-                work[fp] = item
-        for fp, alert in stored.items():
-            if alert.rule == rule.name and fp not in seen:
-                work[fp] = nodata_item(alert, rule, now, timing)
-    with store.transaction():
-        out = settle(store, work, ruleset, silences, routes, now,
-                     save=lambda alert, new: save_alert(store, alert, new=new))
-    if out:
-        log.info("monitor: %d alert transition(s) at %s", len(out), now.isoformat())
-    return out
+#: (alert, rule, observation or None (no data), previous state or None, is new, the alert's fields before)
+WorkItem = tuple[AlertState, Rule, "Observation | None", "str | None", bool, dict[str, Any]]
 
 
-WorkItem = tuple[AlertState, Rule, Any, "str | None", bool, dict[str, Any]]
-
-
-def work_item(alert: AlertState | None, fp: str, labels: dict[str, str], rule: Rule, row: Any, obs: Observation,
+def work_item(alert: AlertState | None, fp: str, labels: dict[str, str], rule: Rule, obs: Observation,
               now: datetime, timing: Timing) -> WorkItem | None:
-    """Step the alert of one series of ``rule`` (a new alert only if ``obs`` enters; None otherwise) and keep
-    its row as it was, for :func:`settle`: (alert, rule, row, transition, is_new, row before)."""
+    """Step the alert of one series of ``rule`` (a new alert only if ``obs`` enters; None otherwise)."""
     is_new = alert is None
     if alert is None:
         if obs.nodata or not obs.enter:
             return None
-        alert = AlertState(fp, rule.name, labels, created_at=now)
+        alert = AlertState(fp, rule.name, labels, created_at=now, category="outlook" if rule.outlook else "event")
     before_row = dict(vars(alert))
     alert.summary = rule.summary
-    return alert, rule, row, step(alert, obs, now, timing), is_new, before_row
+    return alert, rule, obs, step(alert, obs, now, timing), is_new, before_row
 
 
 def nodata_item(alert: AlertState, rule: Rule, now: datetime, timing: Timing) -> WorkItem:
@@ -320,7 +309,7 @@ def nodata_item(alert: AlertState, rule: Rule, now: datetime, timing: Timing) ->
 
 
 class Sink(Protocol):
-    """Where :func:`settle` writes events and notifications (default: straight into the store)."""
+    """Where :func:`settle` writes events and notifications (the evaluator buffers them per transaction)."""
 
     def event(self, alert: AlertState, at: datetime, from_state: str, kind: str, muted_by: str | None) -> None: ...
 
@@ -328,6 +317,8 @@ class Sink(Protocol):
 
 
 class StoreSink:
+    """Writes straight into the store."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -343,17 +334,19 @@ class StoreSink:
 def settle(store: Store, work: dict[str, WorkItem], ruleset: RuleSet, silences: list[Silence],
            routes: list[Watchlist], now: datetime, *, save: Callable[[AlertState, bool], None],
            sink: Sink | None = None) -> list[Transition]:
-    """Write the transitions of the stepped alerts in ``work`` (alert, rule, sample row, previous state or None,
-    is new, the alert's fields before the step): their events, their outbox rows, and ``save`` every alert
-    that changed. The caller holds the transaction, so all of it commits (or not) together."""
+    """Write the transitions of the stepped alerts in ``work``: their events, their outbox rows, and ``save``
+    every alert that changed. The caller holds the transaction, so all of it commits (or not) together."""
     inhibitors = inhibited([w[0] for w in work.values()], ruleset)
     out: list[Transition] = []
     write = sink if sink is not None else StoreSink(store)
-    for fp, (alert, rule, row, before, is_new, before_row) in work.items():
+    for fp, (alert, rule, obs, before, is_new, before_row) in work.items():
         timing = Timing.of(rule)
+        escalated = record_firing(alert, obs, before, rule) if obs is not None else False
         muted = _muted_by(alert, silences, inhibitors, now)
         if before is not None:
             write.event(alert, now, before, "transition", muted)
+        elif escalated:
+            write.event(alert, now, "firing", "escalation", muted)
         kind = due_notification(alert, now, timing, muted=muted is not None)
         receivers: tuple[str, ...] = ()
         if kind:
@@ -361,15 +354,16 @@ def settle(store: Store, work: dict[str, WorkItem], ruleset: RuleSet, silences: 
             mark_notified(alert, kind, now)
             if kind == "repeat":
                 write.event(alert, now, "firing", "repeat", None)
-            receivers = tuple(route(routes, alert.labels))
-            payload = alert_payload(alert, _annotations(rule, alert, row), kind, sent_from)
+            elif escalated and before is None:
+                kind = "escalation"
+            receivers = tuple(route(routes, alert.effective_labels()))
+            payload = alert_payload(alert, alert_annotations(rule, alert), kind, sent_from)
             write.notify(payload, receivers, _group_key(alert, ruleset), now)
-        if before is not None or kind:
+        if before is not None or kind or escalated:
             out.append(Transition(fp, alert.rule, alert.labels, before or alert.state, alert.state, alert.seq,
-                                  now, alert.value, kind or "transition", bool(kind), muted, receivers))
-        # only keep_firing_for reads last_active_at: a change of it alone is not stored
-        changed = any(v != before_row.get(k) for k, v in vars(alert).items()
-                      if k != "last_active_at" or timing.keep_firing_for)
+                                  now, alert.value, kind or ("escalation" if escalated else "transition"),
+                                  bool(kind), muted, receivers, alert.severity))
+        changed = any(v != before_row.get(k) for k, v in vars(alert).items())
         if is_new or changed:
             alert.last_eval_at = now
             save(alert, is_new)
@@ -380,5 +374,23 @@ def _group_key(alert: AlertState, ruleset: RuleSet) -> str:
     return json.dumps({k: alert.labels.get(k, "") for k in ruleset.group_by}, sort_keys=True)
 
 
-__all__ = ["NOTIFIED_STATES", "Observation", "Timing", "Transition", "advance", "alert_labels", "alert_payload",
-           "due_notification", "evaluate", "inhibited", "mark_notified", "settle", "step"]
+def evaluate(store: Store, now: datetime | None = None, *, rules: RuleSet | None = None,
+             watchlists: list[Watchlist] | None = None) -> list[Transition]:
+    """Evaluate every enabled rule once at ``now`` (naive UTC or aware; default: the clock) and persist the
+    result: the :class:`~cultrade.monitor.evaluator.Evaluator`, seeded from the store, in one transaction.
+
+    Returns the transitions and notifications written; an unchanged world writes nothing.
+    """
+    from cultrade.monitor.alerts import naive_utc
+    from cultrade.monitor.evaluator import Evaluator
+
+    at = naive_utc(now) if now is not None else utcnow()
+    out = Evaluator(rules, watchlists).run(store, at)
+    if out:
+        log.info("monitor: %d alert transition(s) at %s", len(out), at.isoformat())
+    return out
+
+
+__all__ = ["NOTIFIED_STATES", "Observation", "Timing", "Transition", "advance", "alert_annotations",
+           "alert_payload", "due_notification", "evaluate", "inhibited", "mark_notified", "nodata_item",
+           "record_firing", "settle", "step", "work_item"]

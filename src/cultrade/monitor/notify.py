@@ -29,6 +29,7 @@ import logging
 import smtplib
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -171,12 +172,18 @@ class DispatchReport:
 
 
 class Dispatcher:
-    """Delivers the outbox. ``max_attempts=None`` retries for ever (capped backoff); otherwise rows become ``failed``."""
+    """Delivers the outbox. ``max_attempts=None`` retries for ever (capped backoff); otherwise rows become ``failed``.
+
+    ``lock`` (a context manager, e.g. the server's store lock) is held while the outbox is read and marked, and
+    released while a receiver is being called: a slow receiver never holds up the store.
+    """
 
     def __init__(self, store: Store, notifiers: dict[str, Notifier] | None = None, *, backoff_base: float = 5.0,
                  backoff_cap: float = 3600.0, max_attempts: int | None = None, batch: int = 100,
-                 clock: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] = time.sleep) -> None:
+                 clock: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] = time.sleep,
+                 lock: AbstractContextManager[Any] | None = None) -> None:
         self.store = store
+        self.lock: AbstractContextManager[Any] = lock if lock is not None else nullcontext()
         self.notifiers: dict[str, Notifier] = {"log": LogNotifier(), **(notifiers or {})}
         self.backoff_base, self.backoff_cap, self.max_attempts = backoff_base, backoff_cap, max_attempts
         self.batch, self.clock, self.sleep = batch, clock, sleep
@@ -190,9 +197,10 @@ class Dispatcher:
     def dispatch_once(self) -> DispatchReport:
         """One pass over the rows due now; each group is one request, marked in its own transaction."""
         now = naive_utc(self.clock())
-        rows = self.store.con.execute(
-            "SELECT id, idempotency_key, receiver, group_key, payload, attempts FROM outbox "
-            "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, self.batch]).fetchall()
+        with self.lock:
+            rows = self.store.con.execute(
+                "SELECT id, idempotency_key, receiver, group_key, payload, attempts FROM outbox "
+                "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, self.batch]).fetchall()
         groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         for row in rows:
             groups.setdefault((row[2], row[3] or ""), []).append(row)
@@ -208,7 +216,7 @@ class Dispatcher:
             except Exception as exc:
                 self._failed(ids, max(r[5] for r in items) + 1, str(exc), report)
                 continue
-            with self.store.transaction() as con:
+            with self.lock, self.store.transaction() as con:
                 con.execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, "
                             "last_error = NULL WHERE id IN (SELECT unnest(?))", [naive_utc(self.clock()), ids])
             report.delivered += len(ids)
@@ -217,7 +225,7 @@ class Dispatcher:
     def _failed(self, ids: list[int], attempts: int, error: str, report: DispatchReport) -> None:
         dead = self.max_attempts is not None and attempts >= self.max_attempts
         wait = timedelta(seconds=backoff(attempts, base=self.backoff_base, cap=self.backoff_cap))
-        with self.store.transaction() as con:
+        with self.lock, self.store.transaction() as con:
             con.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
                         "status = ? WHERE id IN (SELECT unnest(?))",
                         [error[:500], naive_utc(self.clock()) + wait, "failed" if dead else "pending", ids])
@@ -227,7 +235,8 @@ class Dispatcher:
         log.info("outbox: %d notification(s) not delivered (%s); retry in %s", len(ids), error, wait)
 
     def next_due(self) -> datetime | None:
-        row = self.store.con.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
+        with self.lock:
+            row = self.store.con.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
         return row[0] if row else None
 
     def run(self, *, max_rounds: int = 50, max_wait: float = 60.0) -> DispatchReport:

@@ -42,8 +42,8 @@ from cultrade.errors import ConfigError
 
 Severity = Literal["info", "warning", "critical"]
 State = Literal["inactive", "pending", "firing", "resolved", "nodata"]
-SeriesKind = Literal["signal", "indicator", "fx", "risk", "forecast"]
-ConditionType = Literal["threshold", "change", "anomaly", "crossing", "band"]
+SeriesKind = Literal["signal", "dyad", "indicator", "fx", "risk", "forecast"]
+ConditionType = Literal["threshold", "change", "anomaly", "crossing", "band", "surprise"]
 Op = Literal[">", ">=", "<", "<="]
 ChangeMode = Literal["absolute", "percent"]
 Granularity = Literal["hour", "day"]
@@ -53,6 +53,9 @@ OutboxStatus = Literal["pending", "delivered", "failed"]
 BandName = Literal["very low", "low", "medium", "high", "very high"]
 
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+#: Series kinds read from the event stream (event alerts); the others are annual or monthly panels whose
+#: alerts are *outlook* alerts, shown apart and never critical.
+EVENT_KINDS: tuple[str, ...] = ("signal", "dyad")
 BANDS: tuple[str, ...] = get_args(BandName)
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "severity": SEVERITIES, "state": get_args(State), "series kind": get_args(SeriesKind),
@@ -135,23 +138,44 @@ class Series(BaseModel):
 
     model_config = _STRICT
     kind: SeriesKind
-    metric: str | None = None          # signal: events, protest, tone, quad1, ...
-    granularity: Granularity = "hour"  # signal
+    metric: str | tuple[str, ...] | None = None  # signal: events, fight_articles, ...; dyad: a monitor_dyads column
+    granularity: Granularity = "hour"  # signal, dyad
+    pairs_with: str | None = None      # dyad: only pairs with this country ("home": the settings' home country),
+                                       # both directions summed, keyed by the partner
     indicator: str | None = None       # indicator: pv, FP.CPI.TOTL.ZG, n_conflicts, ...
     source: str | None = None          # indicator: wgi, wdi, ucdp (default: any, first by name)
     fill: float | None = None          # indicator: value of a missing country-year inside the source's span
     home: str | None = None            # risk: home country (default: every home stored)
     domain: str | None = None          # risk: cultural domain (default: every domain stored)
-    target: str | None = None          # forecast: band_deterioration | conflict_onset
+    target: str | None = None          # forecast: a target of cultrade.forecast (published only if it ships)
     horizon_years: int | None = None   # forecast
     model: str | None = None           # forecast
 
     @model_validator(mode="after")
     def _required(self) -> Series:
-        need = {"signal": "metric", "indicator": "indicator", "forecast": "target"}.get(self.kind)
+        need = {"signal": "metric", "dyad": "metric", "indicator": "indicator", "forecast": "target"}.get(self.kind)
         if need and getattr(self, need) is None:
             raise ValueError(f"series kind {self.kind!r} needs the key {need!r}")
+        if self.metric is not None and self.kind in EVENT_KINDS:
+            from cultrade.monitor.dyads import COLUMNS as DYAD_COLUMNS
+            from cultrade.monitor.signals import METRICS
+
+            known = METRICS if self.kind == "signal" else DYAD_COLUMNS
+            bad = [m for m in self.metrics if m not in known]
+            if bad or not self.metrics:
+                raise ValueError(f"series.metric: unknown {self.kind} metric {bad[0] if bad else '[]'!r}; "
+                                 f"use one of {', '.join(known)}")
+        if self.pairs_with is not None and (self.kind != "dyad" or not (
+                self.pairs_with == "home" or re.fullmatch(r"[A-Z]{3}", self.pairs_with))):
+            raise ValueError("series.pairs_with: use it on series kind 'dyad', with 'home' or an ISO3 code")
         return self
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The metric(s) as a tuple (a rule over several metrics tests each: a family)."""
+        if self.metric is None:
+            return ()
+        return (self.metric,) if isinstance(self.metric, str) else tuple(self.metric)
 
 
 class Condition(BaseModel):
@@ -169,9 +193,23 @@ class Condition(BaseModel):
     # a started alert is not affected (it exits by the exit level, as always)
     min_value: float | None = Field(default=None, ge=0)   # the bucket's own value of the metric
     min_events: float | None = Field(default=None, ge=0)  # the same country/bucket's `events` count
+    # surprise: counts in each of `windows` (the last hours up to now) against the key's share of the world's
+    # articles over the `baseline` before them; S = -log10 P(count >= observed), Bonferroni-adjusted
+    windows: tuple[DurationField, ...] = ()
+    baseline: DurationField = Field(default_factory=lambda: parse_duration("7d"))
+    min_baseline: DurationField = Field(default_factory=lambda: parse_duration("24h"))
 
     @model_validator(mode="after")
     def _consistent(self) -> Condition:
+        if self.type == "surprise":
+            if not self.windows:
+                raise ValueError("condition 'surprise' needs 'windows' (e.g. [1h, 3h])")
+            if any(w.months or w.seconds < 3600 or w.seconds % 3600 for w in self.windows):
+                raise ValueError("condition.windows: whole hours, e.g. [1h, 3h]")
+            if self.op not in (">", ">="):
+                raise ValueError("condition 'surprise' is a level of surprise: use op '>=' (or '>')")
+        elif self.windows:
+            raise ValueError("condition.windows: only condition 'surprise' reads windows")
         if self.type != "band" and self.value is None:
             raise ValueError(f"condition {self.type!r} needs 'value' (the level that starts an alert)")
         if self.type in ("change", "crossing", "band") and self.window is None:
@@ -182,6 +220,20 @@ class Condition(BaseModel):
                 raise ValueError(f"'exit' {self.exit} must be on the other side of 'value' {self.value} "
                                  f"(for op {self.op!r} an exit level {'below' if self.op[0] == '>' else 'above'} it)")
         return self
+
+
+class Critical(BaseModel):
+    """When an event alert is critical rather than its rule's severity: every given criterion must hold in the
+    window that fired it. ``surprise``: the adjusted surprise (magnitude); ``articles``: distinct source articles
+    (breadth of reporting); ``types``: how many event types (CAMEO roots: assault, fight, mass violence...) of
+    the rule's family are surprising at once (breadth of events; an air strike is a kind of fight); ``mentions``: Σ NumMentions of the key in the window (a
+    country's ``mentions`` signal, a dyad's ``mentions`` column)."""
+
+    model_config = _STRICT
+    surprise: float | None = Field(default=None, ge=0)
+    articles: float | None = Field(default=None, ge=0)
+    types: int | None = Field(default=None, ge=1)
+    mentions: float | None = Field(default=None, ge=0)
 
 
 class Rule(BaseModel):
@@ -197,16 +249,31 @@ class Rule(BaseModel):
     repeat_interval: DurationField = Field(default_factory=lambda: parse_duration("24h"))
     cooldown: DurationField = Duration()
     severity: Severity = "warning"
+    critical: Critical | None = None
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def outlook(self) -> bool:
+        """An outlook rule (annual or monthly indicators, risk bands, forecasts) rather than an event rule."""
+        return self.series.kind not in EVENT_KINDS
 
     @model_validator(mode="after")
     def _kind_fits(self) -> Rule:
+        if self.outlook and (self.severity == "critical" or self.critical is not None):
+            raise ValueError("severity: outlook alerts (indicators, fx, risk bands, forecasts) are at most "
+                             "'warning': a yearly figure or a probability is not critical on its own")
+        if self.critical is not None and self.condition.type != "surprise":
+            raise ValueError("critical: the severity criteria read a 'surprise' condition")
+        if self.condition.type == "surprise" and self.series.kind not in EVENT_KINDS:
+            raise ValueError("condition 'surprise' reads event-stream counts: use series kind 'signal' or 'dyad'")
         if self.condition.type == "anomaly" and self.series.kind != "signal":
             raise ValueError("condition 'anomaly' reads the anomaly score of a signal: use series kind 'signal'")
         if self.condition.type == "band" and self.series.kind != "risk":
             raise ValueError("condition 'band' reads risk bands: use series kind 'risk'")
+        if len(self.series.metrics) > 1 and self.condition.type != "surprise":
+            raise ValueError("series.metric: a list of metrics (a family) needs condition 'surprise'")
         for key in ("min_value", "min_events"):
-            if getattr(self.condition, key) is not None and self.series.kind != "signal":
+            if getattr(self.condition, key) is not None and self.series.kind not in EVENT_KINDS:
                 raise ValueError(f"condition.{key}: a volume guard reads event-stream buckets: use it on series "
                                  f"kind 'signal' only (this rule reads {self.series.kind!r})")
         return self
@@ -380,7 +447,30 @@ def rules_for_engine() -> RuleSet:
 
 
 __all__ = [
-    "BANDS", "SEVERITIES", "ChangeMode", "Condition", "ConditionType", "Duration", "Granularity", "InhibitRule",
-    "MergeMode", "Op", "OutboxStatus", "ReceiverKind", "Rule", "RuleSet", "Series", "SeriesKind", "Severity",
-    "State", "check", "label_matches", "load_rules", "parse_duration", "rules_for_engine", "severity_rank",
+    "BANDS",
+    "EVENT_KINDS",
+    "SEVERITIES",
+    "ChangeMode",
+    "Condition",
+    "ConditionType",
+    "Critical",
+    "Duration",
+    "Granularity",
+    "InhibitRule",
+    "MergeMode",
+    "Op",
+    "OutboxStatus",
+    "ReceiverKind",
+    "Rule",
+    "RuleSet",
+    "Series",
+    "SeriesKind",
+    "Severity",
+    "State",
+    "check",
+    "label_matches",
+    "load_rules",
+    "parse_duration",
+    "rules_for_engine",
+    "severity_rank",
 ]

@@ -35,9 +35,23 @@ Metrics (``monitor_signals.metric``), per country and bucket:
                        GoldsteinScale < 0 (Goldstein-weighted, mention-weighted)
 ``mentions``           Σ NumMentions
 ``tone``               mention-weighted mean AvgTone, Σ AvgTone×NumMentions / Σ NumMentions
+``articles``           distinct source articles (``SOURCEURL``) reporting the
+                       country's events
+``<x>_articles``       distinct articles with at least one event of group x:
+                       ``protest`` (root 14), ``coerce`` (17), ``assault`` (18),
+                       ``fight`` (19), ``aerial`` (base code 195, employ aerial
+                       weapons: air and drone strikes), ``mass_violence`` (20),
+                       ``sanctions`` (base code 163)
 =====================  ==========================================================
 
 A missing row means 0 (``tone``: no events, undefined).
+
+Why articles as well as events: GDELT codes several events from one article (about 5 on average), so event
+counts come in clumps and are strongly over-dispersed (variance 2-10 times the mean in the 2025 replay), while
+the number of distinct articles behaves nearly like a Poisson count (variance 1.0-1.3 times the mean for
+country-hours with up to 3 expected articles). The event detectors of :mod:`cultrade.monitor.detect` read the
+article metrics. An article appears in one slice only (GDELT processes each document once: none of the
+211,832 articles of the 2025 set is in two slices), so article counts add up over the slices of a bucket.
 
 Baselines and anomalies
 -----------------------
@@ -60,6 +74,8 @@ infinite score. Values are raw counts: a day's total depends on how many of its
 
 >>> [m for m in METRICS][:6]
 ['events', 'quad1', 'quad2', 'quad3', 'quad4', 'protest']
+>>> [m for m in METRICS if m.endswith("articles")][:3]
+['articles', 'protest_articles', 'coerce_articles']
 >>> round(robust_z(10.0, 2.0, 0.0, floor=1.0), 3)
 5.396
 """
@@ -69,16 +85,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cultrade.countries import get_countries
 from cultrade.errors import ConfigError
-from cultrade.sources.gdelt import CAMEO_TERRITORIES, FIPS_NO_COUNTRY
+from cultrade.monitor.codes import CodeMapper, article_codes, base_mask, count_articles, country_index
 
 if TYPE_CHECKING:
     from cultrade.store import Store
@@ -88,8 +102,12 @@ GRANULARITIES: tuple[Granularity, ...] = ("hour", "day")
 SIGNALS_TABLE = "monitor_signals"
 
 # Additive metrics (summed per bucket), then the one derived metric.
+ARTICLE_GROUPS: dict[str, tuple[str, int | str]] = {
+    "articles": ("all", 0), "protest_articles": ("root", 14), "coerce_articles": ("root", 17),
+    "assault_articles": ("root", 18), "fight_articles": ("root", 19), "aerial_articles": ("base", "195"),
+    "mass_violence_articles": ("root", 20), "sanctions_articles": ("base", "163")}
 ADDITIVE = ("events", "quad1", "quad2", "quad3", "quad4", "protest", "threaten", "coerce", "assault", "fight",
-            "mass_violence", "sanctions", "expel", "conflict_intensity", "mentions")
+            "mass_violence", "sanctions", "expel", "conflict_intensity", "mentions", *ARTICLE_GROUPS)
 METRICS: tuple[str, ...] = (*ADDITIVE, "tone")
 ROOT_GROUPS = {"protest": 14, "threaten": 13, "coerce": 17, "assault": 18, "fight": 19, "mass_violence": 20}
 BASE_GROUPS = {"sanctions": ("163",), "expel": ("174", "166")}
@@ -126,76 +144,42 @@ def robust_z(value: float, baseline: float, mad: float, *, floor: float = 1.0) -
     return (value - baseline) / (MAD_SCALE * max(mad, floor))
 
 
-# -- country codes --------------------------------------------------------------------------
-@cache
-def country_index() -> tuple[str, ...]:
-    """Every ISO3 a signal can have (the reference's codes, historical included), in a fixed order."""
-    return tuple(get_countries().codes(include_historical=True))
-
-
-@cache
-def _iso3_position() -> dict[str, int]:
-    return {c: i for i, c in enumerate(country_index())}
-
-
-class CodeMapper:
-    """FIPS (ActionGeo) and CAMEO (actors) codes → positions in :func:`country_index`; -1 for none."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], int] = {}
-        self.unmapped: set[tuple[str, str]] = set()
-
-    def code(self, code: str, scheme: str) -> int:
-        key = (scheme, code)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        countries = get_countries()
-        iso3: str | None
-        if scheme == "cameo" and code in CAMEO_TERRITORIES:
-            iso3 = CAMEO_TERRITORIES[code]
-        elif (scheme == "fips" and code in FIPS_NO_COUNTRY) or (
-                scheme == "cameo" and countries.is_aggregate(code, "cameo")):
-            iso3 = None
-        else:
-            iso3 = countries.try_iso3(code, "fips" if scheme == "fips" else "cameo")
-            if iso3 is None:
-                self.unmapped.add(key)
-        pos = _iso3_position().get(iso3, -1) if iso3 else -1
-        self._cache[key] = pos
-        return pos
-
-    def positions(self, column: pa.ChunkedArray | pa.Array, scheme: str) -> tuple[np.ndarray, int]:
-        """Positions for a string column (NULL and empty → -1) and how many non-empty codes were unknown."""
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        encoded = column.dictionary_encode()
-        values = encoded.dictionary.to_pylist()
-        table = np.array([self.code(v, scheme) if v else -1 for v in values] + [-1], dtype=np.int32)
-        idx = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
-        out = table[idx]
-        unknown = {i for i, v in enumerate(values) if v and (scheme, v) in self.unmapped}
-        n_unknown = int(np.isin(idx, list(unknown)).sum()) if unknown else 0
-        return out, n_unknown
-
-
 # -- per-slice aggregation ------------------------------------------------------------------
 @dataclass(frozen=True)
 class SliceAggregate:
-    """One slice's new events summed per country: ``values`` is (countries × ACC)."""
+    """One slice's new events summed per country: ``values`` is (countries × ACC); ``articles``: the distinct
+    source articles of all the slice's new events (the world total the detectors use as exposure)."""
 
     values: np.ndarray
     touched: np.ndarray  # positions of countries with at least one event
     unmapped: int
+    articles: int = 0
 
 
-def _base_mask(column: pa.ChunkedArray | pa.Array, codes: Sequence[str]) -> np.ndarray:
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    encoded = column.dictionary_encode()
-    values = encoded.dictionary.to_pylist()
-    table = np.array([v in codes for v in values] + [False])
-    return table[encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)]
+def event_type(metric: str) -> str:
+    """The CAMEO root an article metric belongs to (``aerial_articles``, base code 195, is a kind of fight: 19),
+    else the metric itself: how the event detectors count distinct event *types*.
+
+    >>> event_type("aerial_articles"), event_type("fight_articles"), event_type("sanctions_articles")
+    ('19', '19', '16')
+    """
+    kind, code = ARTICLE_GROUPS.get(metric, ("", metric))
+    return str(code) if kind == "root" else (str(code)[:2] if kind == "base" else metric)
+
+
+def event_groups(events: pa.Table) -> dict[str, np.ndarray]:
+    """Per :data:`ARTICLE_GROUPS` name, which events belong to the group (bool arrays)."""
+    root = np.asarray(events.column("EventRootCode").fill_null(0).to_numpy(), dtype=np.int64)
+    base = events.column("EventBaseCode")
+    out: dict[str, np.ndarray] = {}
+    for name, (kind, code) in ARTICLE_GROUPS.items():
+        if kind == "all":
+            out[name] = np.ones(events.num_rows, dtype=bool)
+        elif kind == "root":
+            out[name] = root == code
+        else:
+            out[name] = base_mask(base, (str(code),))
+    return out
 
 
 def aggregate_events(events: pa.Table, mapper: CodeMapper) -> SliceAggregate:
@@ -203,7 +187,7 @@ def aggregate_events(events: pa.Table, mapper: CodeMapper) -> SliceAggregate:
 
     ``events`` has the GDELT columns ActionGeo_CountryCode, Actor1CountryCode,
     Actor2CountryCode, EventRootCode, EventBaseCode, QuadClass, GoldsteinScale,
-    NumMentions and AvgTone.
+    NumMentions, AvgTone and SOURCEURL.
     """
     n_c = len(country_index())
     n = events.num_rows
@@ -230,7 +214,7 @@ def aggregate_events(events: pa.Table, mapper: CodeMapper) -> SliceAggregate:
         feats[:, _IDX[name]] = root == r
     base = events.column("EventBaseCode")
     for name, codes in BASE_GROUPS.items():
-        feats[:, _IDX[name]] = _base_mask(base, codes)
+        feats[:, _IDX[name]] = base_mask(base, codes)
     feats[:, _IDX["conflict_intensity"]] = np.where(gold < 0, -gold * mentions, 0.0)
     feats[:, I_MENTIONS] = mentions
     feats[:, I_TONE_SUM] = tone * mentions
@@ -241,7 +225,11 @@ def aggregate_events(events: pa.Table, mapper: CodeMapper) -> SliceAggregate:
     cols = np.concatenate([geo[geo >= 0], a1[keep2], a2[keep3]])
     values = np.zeros((n_c, ACC))
     _bincount_into(values, cols, feats[rows])
-    return SliceAggregate(values, np.unique(cols).astype(np.int64), u1 + u2 + u3)
+    article, n_articles = article_codes(events)
+    masks = {name: m[rows] for name, m in event_groups(events).items()}
+    for name, counts in count_articles(cols, article[rows], n_articles, masks, n_c).items():
+        values[:, _IDX[name]] = counts
+    return SliceAggregate(values, np.unique(cols).astype(np.int64), u1 + u2 + u3, len(np.unique(article)))
 
 
 def _bincount_into(values: np.ndarray, cols: np.ndarray, feats: np.ndarray) -> None:
@@ -378,6 +366,17 @@ def _as_time(value: str | date | datetime | None) -> datetime | None:
         raise ConfigError(f"not a date or time: {value!r}", hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from exc
 
 
+def time_range(where: list[str], params: list[Any], start: str | date | datetime | None,
+               end: str | date | datetime | None, column: str = "ts") -> None:
+    """Add ``start <= column < end`` (each bound when given) to a query's clauses and parameters."""
+    if (t0 := _as_time(start)) is not None:
+        where.append(f"{column} >= ?")
+        params.append(t0)
+    if (t1 := _as_time(end)) is not None:
+        where.append(f"{column} < ?")
+        params.append(t1)
+
+
 def signals(store: Store, iso3: str | Sequence[str] | None = None, metric: str | Sequence[str] | None = None,
             granularity: Granularity = "day", start: str | date | datetime | None = None,
             end: str | date | datetime | None = None) -> pd.DataFrame:
@@ -399,12 +398,7 @@ def signals(store: Store, iso3: str | Sequence[str] | None = None, metric: str |
     if metrics:
         where.append("list_contains(?, metric)")
         params.append(metrics)  # type: ignore[arg-type]
-    if (t0 := _as_time(start)) is not None:
-        where.append("ts >= ?")
-        params.append(t0)  # type: ignore[arg-type]
-    if (t1 := _as_time(end)) is not None:
-        where.append("ts < ?")
-        params.append(t1)  # type: ignore[arg-type]
+    time_range(where, params, start, end)
     sql = f"SELECT {columns} FROM {SIGNALS_TABLE} WHERE {' AND '.join(where)} ORDER BY iso3, metric, ts"
     return store.con.execute(sql, params).df()
 
@@ -420,17 +414,29 @@ def top_anomalies(store: Store, *, granularity: Granularity = "day", n: int = 10
     if metrics:
         where.append("list_contains(?, metric)")
         params.append(list(metrics))  # type: ignore[arg-type]
-    if (t0 := _as_time(start)) is not None:
-        where.append("ts >= ?")
-        params.append(t0)  # type: ignore[arg-type]
-    if (t1 := _as_time(end)) is not None:
-        where.append("ts < ?")
-        params.append(t1)  # type: ignore[arg-type]
+    time_range(where, params, start, end)
     sql = (f"SELECT iso3, granularity, ts, metric, value, baseline, mad, anomaly FROM {SIGNALS_TABLE} "
            f"WHERE {' AND '.join(where)} ORDER BY anomaly DESC, iso3, metric, ts LIMIT {int(n)}")
     return store.con.execute(sql, params).df()
 
 
-__all__ = ["ADDITIVE", "GRANULARITIES", "MAD_FLOOR", "MAD_SCALE", "METRICS", "MIN_PERIODS", "SIGNALS_DDL",
-           "SIGNALS_TABLE", "WINDOW_DAYS", "CodeMapper", "SliceAggregate", "aggregate_events", "anomalies",
-           "baselines", "country_index", "robust_z", "signals", "top_anomalies"]
+__all__ = [
+    "ADDITIVE",
+    "ARTICLE_GROUPS",
+    "GRANULARITIES",
+    "MAD_FLOOR",
+    "MAD_SCALE",
+    "METRICS",
+    "MIN_PERIODS",
+    "SIGNALS_DDL",
+    "SIGNALS_TABLE",
+    "WINDOW_DAYS",
+    "SliceAggregate",
+    "aggregate_events",
+    "anomalies",
+    "baselines",
+    "event_groups",
+    "robust_z",
+    "signals",
+    "top_anomalies",
+]

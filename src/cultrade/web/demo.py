@@ -25,13 +25,13 @@ from cultrade.settings import Settings
 from cultrade.sources.snapshot import load_snapshot
 from cultrade.store import Store
 
-#: The invented alerts: (rule, iso3, severity, state, value). Not real alerts.
-INVENTED_ALERTS: tuple[tuple[str, str, str, str, float], ...] = (
-    ("protest_surge", "IRN", "critical", "firing", 6.3),
-    ("inflation_high", "TUR", "warning", "firing", 58.5),
-    ("sanctions_surge", "RUS", "warning", "pending", 4.4),
-    ("fx_depreciation_yoy", "ARG", "critical", "firing", 118.0),
-    ("tone_drop", "FRA", "info", "resolved", -2.1),
+#: The invented alerts: (rule, iso3, severity, state, value, unit, category). Not real alerts.
+INVENTED_ALERTS: tuple[tuple[str, str, str, str, float, str, str], ...] = (
+    ("armed_violence", "IRN", "critical", "firing", 14.0, "articles", "event"),
+    ("inflation_high", "TUR", "warning", "firing", 58.5, "%", "outlook"),
+    ("sanctions_surge", "RUS", "warning", "pending", 6.0, "articles", "event"),
+    ("fx_depreciation_yoy", "ARG", "warning", "firing", 118.0, "%", "outlook"),
+    ("protest_surge", "FRA", "warning", "resolved", 5.0, "articles", "event"),
 )
 
 
@@ -64,14 +64,24 @@ def invent_monitor_data(store: Store, now: datetime | None = None) -> list[str]:
     finally:
         store.con.unregister("_invented_signals")
     ensure_schema(store)
+    # an invented feed that delivered its last slice a few minutes ago (the badge then says "live")
+    store.con.execute("CREATE TABLE IF NOT EXISTS monitor_slices (slice_ts TIMESTAMP PRIMARY KEY, file VARCHAR, "
+                      "sha256 VARCHAR, events INTEGER, new_events INTEGER, late BOOLEAN, processed_at TIMESTAMP, "
+                      "articles INTEGER)")
+    wall = datetime.now(UTC).replace(tzinfo=None)
+    store.con.execute("INSERT INTO monitor_slices VALUES (?, 'invented', '', 0, 0, false, ?, 0) ON CONFLICT DO NOTHING",
+                      [wall.replace(second=0, microsecond=0) - timedelta(minutes=20), wall - timedelta(minutes=3)])
     ids = []
-    for k, (rule, iso3, severity, state, value) in enumerate(INVENTED_ALERTS):
+    for k, (rule, iso3, severity, state, value, unit, category) in enumerate(INVENTED_ALERTS):
         labels = {"alertname": rule, "iso3": iso3, "severity": severity}
         since = now - timedelta(hours=3 * (k + 1))
+        why = (f"invented: {value:g} {unit} in the last hour vs usual 0-2" if unit == "articles"
+               else f"invented: {value:g} {unit}")
         alert = AlertState(fingerprint(labels), rule, labels, state=state, seq=1, value=value, sample_ts=since,
                            active_since=since, fired_at=since if state == "firing" else None,
                            resolved_at=now if state == "resolved" else None, last_eval_at=now - timedelta(minutes=k),
-                           summary=f"invented {rule} alert for {iso3}", created_at=since)
+                           summary=f"invented {rule} alert for {iso3}", created_at=since, category=category,
+                           fired_value=value, fired_sample_ts=since, unit=unit, why=why)
         save_alert(store, alert, new=True)
         ids.append(alert.fingerprint)
     return ids

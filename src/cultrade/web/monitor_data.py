@@ -1,7 +1,8 @@
-"""What the alerts page and the country page show from the monitor: alerts, silences and recent signals.
+"""What the alerts page and the country page show from the monitor: the feed's status, alerts (event and
+outlook apart, each with the value that fired it, its unit and why), silences and recent signals.
 
-Reads :mod:`cultrade.monitor.alerts` (``list_alerts``, ``load_silences``) and
-:mod:`cultrade.monitor.signals` (``signals``). The monitor's tables may not
+Reads :mod:`cultrade.monitor.alerts` (``list_alerts``, ``load_silences``), :mod:`cultrade.monitor.status`
+(``feed_status``) and :mod:`cultrade.monitor.signals` (``signals``). The monitor's tables may not
 exist yet in a store (no stream or evaluation has run): every builder then
 returns empty lists, never an error.
 """
@@ -39,9 +40,66 @@ def rule_text(t: Translator, rule: str) -> str:
     return t(key) if t.has(key) else rule.replace("_", " ")
 
 
+def _ago(t: Translator, seconds: float) -> str:
+    from babel.dates import format_timedelta
+
+    return format_timedelta(timedelta(seconds=max(seconds, 0)), locale=t.locale, threshold=1.1)
+
+
+def feed_badge(store: Store, t: Translator) -> dict[str, Any]:
+    """The event feed's status for the page's badge: live, stale or none, with a translated sentence."""
+    try:
+        from cultrade.monitor.status import feed_status
+
+        s = feed_status(store)
+    except Exception:  # the monitor's tables may be missing or settling
+        return {"state": "none", "text": t("alerts.feed_none"), "detail": ""}
+    if s.state == "none" or s.last_slice is None:
+        return {"state": "none", "text": t("alerts.feed_none"), "detail": ""}
+    ago = _ago(t, (s.since_arrival or timedelta(0)).total_seconds())
+    text = t(f"alerts.feed_{s.state}", time=t.datetime(s.last_slice) + " UTC", ago=ago)
+    detail = t("alerts.feed_detail", lag=_ago(t, (s.lag or timedelta(0)).total_seconds()), backlog=s.backlog)
+    return {"state": s.state, "text": text, "detail": detail, "last_slice": _iso(s.last_slice)}
+
+
+def why_text(t: Translator, detail: Any, fallback: Any) -> str:
+    """Why an alert fired, in the page's language (the library's English sentence otherwise)."""
+    try:
+        d = json.loads(detail) if isinstance(detail, str) and detail else {}
+    except ValueError:
+        d = {}
+    english = fallback if isinstance(fallback, str) else ""
+    if t.lang == "en" or not d:
+        return english
+    metric = t(f"metric.{d.get('metric')}") if t.has(f"metric.{d.get('metric')}") else str(d.get("metric", ""))
+    if d.get("kind") == "surprise":
+        hours = int(d.get("window_hours") or 1)
+        window = t("why.window_1") if hours == 1 else t("why.window_n", n=hours)
+        lo, hi = (d.get("usual") or [0, 0])[:2]
+        p = float(d.get("p") or 1.0)
+        text = t("why.surprise", metric=metric, value=t.integer(d.get("value")), window=window, lo=t.integer(lo),
+                 hi=t.integer(hi), expected=t.decimal(d.get("baseline"), 1), p="< 1e-12" if p < 1e-12 else f"{p:.0e}")
+        if int(d.get("of_types") or 1) > 1:
+            text += t("why.types", n=d.get("types"), of=d.get("of_types"))
+        return text
+    unit = str(d.get("unit") or "")
+    return t("why.level", metric=metric, value=t.decimal(d.get("value"), 2),
+             unit=t(f"unit.{unit}") if t.has(f"unit.{unit}") else unit, baseline=t.decimal(d.get("baseline"), 2))
+
+
+def fired_text(t: Translator, value: Any, unit: Any) -> str:
+    if value is None or value != value:
+        return "–"
+    unit_s = str(unit or "")
+    shown = t(f"unit.{unit_s}") if unit_s and t.has(f"unit.{unit_s}") else unit_s
+    digits = 0 if unit_s == "articles" or float(value) == int(float(value)) else 2
+    return f"{t.decimal(value, digits)} {shown}".strip()
+
+
 def alert_rows(store: Store, t: Translator, *, country: str | None = None, state: str | None = None,
                include_resolved: bool = True) -> list[dict[str, Any]]:
-    """Alerts (newest change first), each with translated texts and ISO timestamps for the browser."""
+    """Alerts (newest change first), each with translated texts and ISO timestamps for the browser; event alerts
+    are marked ``stale`` when the feed is (they are then as of the last slice, not live)."""
     try:
         from cultrade.monitor.alerts import list_alerts
     except ImportError:  # pragma: no cover - ships with cultrade
@@ -50,6 +108,7 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
         frame = list_alerts(store, country=country, state=state)
     except Exception:  # the monitor's tables may be missing or settling: show nothing, not a 500
         return []
+    stale = feed_badge(store, t)["state"] == "stale"
     rows = []
     for r in frame.to_dict("records"):
         st = str(r.get("state") or "")
@@ -65,8 +124,12 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
         iso3 = r.get("iso3") if isinstance(r.get("iso3"), str) else None
         since = _ts(r.get("since"))
         acked_at = _ts(r.get("acked_at"))
+        category = str(r.get("category") or "event")
         rows.append({
             "id": str(r["id"]), "rule": str(r["rule"]), "rule_text": rule_text(t, str(r["rule"])),
+            "category": category, "stale": stale and category == "event" and st in ACTIVE_STATES,
+            "fired": fired_text(t, r.get("fired_value"), r.get("unit")),
+            "why": why_text(t, r.get("detail"), r.get("why")),
             "iso3": iso3, "country": t.country(iso3) if iso3 else "–",
             "severity": str(r.get("severity") or ""), "severity_text": t(f"severity.{r['severity']}") if r.get("severity") else "–",
             "state": st, "state_text": t(f"state.{st}"),
@@ -74,6 +137,10 @@ def alert_rows(store: Store, t: Translator, *, country: str | None = None, state
             "acked": acked, "acked_by": str(acked_by) if acked else "", "acked_at": _iso(acked_at),
             "acked_at_text": t.datetime(acked_at) if acked else "", "labels": labels,
         })
+    # what needs attention first: active alerts (critical first), then the rest, each newest first (the store's order)
+    order = {"critical": 0, "warning": 1, "info": 2}
+    rows.sort(key=lambda a: (a["state"] not in ACTIVE_STATES,
+                             order.get(str(a["severity"]), 3) if a["state"] in ACTIVE_STATES else 0))
     return rows
 
 
@@ -114,4 +181,5 @@ def signal_context(store: Store, t: Translator, iso3: str, days: int = 30) -> di
     return {"rows": rows, "chart": chart, "last": t.date(last.to_pydatetime())}
 
 
-__all__ = ["ACTIVE_STATES", "alert_rows", "rule_text", "signal_context", "silence_rows"]
+__all__ = ["ACTIVE_STATES", "alert_rows", "feed_badge", "fired_text", "rule_text", "signal_context", "silence_rows",
+           "why_text"]

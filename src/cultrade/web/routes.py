@@ -238,8 +238,9 @@ def alerts_page(request: Request) -> Response:
     with be.lock:
         rows = monitor_data.alert_rows(be.store, t)
         silences = monitor_data.silence_rows(be.store, t)
+        feed = monitor_data.feed_badge(be.store, t)
     api_ack = api_sil = _api_mounted(request)
-    return render(request, "alerts.html", t, user, nav="alerts", rows=rows, silences=silences,
+    return render(request, "alerts.html", t, user, nav="alerts", rows=rows, silences=silences, feed=feed,
                   page={"alerts_url": "/ui/alerts.json", "poll_ms": 5000,
                         "ack_url": (API_ACK if api_ack else "/ui/alerts/{alert_id}/ack").replace("{alert_id}", "{id}"),
                         "silence_url": (API_SILENCE if api_sil else "/ui/alerts/{alert_id}/silence")
@@ -268,7 +269,8 @@ def alerts_json(request: Request) -> Response:
     with be.lock:
         rows = monitor_data.alert_rows(be.store, t)
         silences = monitor_data.silence_rows(be.store, t)
-    return JSONResponse({"alerts": rows, "silences": silences}, headers={"Cache-Control": "no-store"})
+        feed = monitor_data.feed_badge(be.store, t)
+    return JSONResponse({"alerts": rows, "silences": silences, "feed": feed}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/ui/alerts/{ident}/ack")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import StringConstraints
@@ -57,6 +57,24 @@ Metric = Annotated[str, StringConstraints(pattern=one_of(METRICS), max_length=60
 def _silence_out(s: Silence) -> SilenceOut:
     return SilenceOut(id=s.id, matchers=[str(m) for m in s.matchers], author=s.author, reason=s.reason,
                       starts_at=s.starts_at, ends_at=s.ends_at, active=s.active(utcnow()))
+
+
+@router.get("/monitor/status", dependencies=[Depends(viewer)], responses=errors())
+def monitor_status(request: Request, state: State) -> dict[str, Any]:
+    """Is the event feed live or stale: the last slice, how late it was processed, quarantined slices, the
+    outbox backlog, and what the server's watcher did (when it runs one)."""
+    from cultrade.monitor.status import feed_status
+
+    with state.read() as store:
+        out = feed_status(store).as_dict()
+    service = getattr(request.app.state, "monitor", None)
+    if service is not None:
+        st = service.stats
+        out["service"] = {"watching": [str(p) for p in service.folders], "live": str(service.live or "") or None,
+                          "polls": st.polls, "slices": st.slices, "quarantined": st.quarantined,
+                          "delivered": st.delivered, "ticks": st.ticks, "errors": st.errors[-3:],
+                          "last_poll": st.last_poll.isoformat() + "Z" if st.last_poll else None}
+    return out
 
 
 @router.get("/signals", response_model=Page[SignalOut], dependencies=[Depends(viewer)], responses=errors())
@@ -130,7 +148,8 @@ def alert(alert_id: str, state: State) -> AlertDetail:
         muted = [s.id for s in alert_silences(store, a)]
     return AlertDetail(id=a.fingerprint, rule=a.rule, labels=a.labels, state=a.state, seq=a.seq, value=a.value,
                        summary=a.summary, fired_at=a.fired_at, resolved_at=a.resolved_at, acked_seq=a.acked_seq,
-                       events=events, silenced_by=muted)
+                       events=events, silenced_by=muted, severity=a.severity, category=a.category,
+                       fired_value=a.fired_value, unit=a.unit, baseline=a.baseline, why=a.why)
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=errors(403, 404))

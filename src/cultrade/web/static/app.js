@@ -145,12 +145,14 @@
     });
   }
 
-  /* -- alerts: poll, acknowledge, silence -- */
+  /* -- alerts: poll, acknowledge, silence; event and outlook alerts apart; the feed's badge -- */
   function initAlerts() {
-    var body = document.getElementById("alerts-body");
-    if (!body || !page.alerts_url) return;
+    var bodies = Array.prototype.slice.call(document.querySelectorAll(".alerts-body"));
+    if (!bodies.length || !page.alerts_url) return;
     var onlyActive = document.getElementById("only-active");
     var last = null;
+    var labels = {};
+    Array.prototype.forEach.call(document.querySelectorAll("#alerts-body-table thead th"), function (th, i) { labels[i] = th.textContent; });
     function actionButtons(a) {
       if (!page.can_write) return "";
       var html = "";
@@ -160,19 +162,33 @@
         html += '<button class="silence secondary" data-id="' + escapeHtml(a.id) + '">' + escapeHtml(t("js.silence")) + "</button>";
       return html;
     }
+    function cell(i, html, cls) { return '<td data-label="' + escapeHtml(labels[i] || "") + '"' + (cls ? ' class="' + cls + '"' : "") + ">" + html + "</td>"; }
     function row(a) {
       var since = a.since ? dtf.format(new Date(a.since)) : "–";
       var country = a.iso3 ? '<a href="/country/' + encodeURIComponent(a.iso3) + '">' + escapeHtml(a.country) + "</a>" : "–";
       var ack = a.acked ? escapeHtml(t("js.acked_by", { name: a.acked_by })) : "–";
-      return '<tr data-id="' + escapeHtml(a.id) + '" data-state="' + escapeHtml(a.state) + '" class="' + (a.acked ? "acked" : "") + '">' +
-        "<td>" + escapeHtml(a.rule_text) + "</td><td>" + country + '</td><td><span class="sev sev-' + escapeHtml(a.severity) + '">' +
-        escapeHtml(a.severity_text) + "</span></td><td>" + escapeHtml(a.state_text) + '</td><td class="num">' + escapeHtml(a.value) +
-        "</td><td>" + since + '</td><td class="ack-cell">' + ack + '</td><td class="actions">' + actionButtons(a) + "</td></tr>";
+      var state = escapeHtml(a.state_text) + (a.stale ? ' <span class="pill">' + escapeHtml(t("js.as_of_last_slice")) + "</span>" : "");
+      return '<tr data-id="' + escapeHtml(a.id) + '" data-state="' + escapeHtml(a.state) + '" class="' + (a.acked ? "acked" : "") + (a.stale ? " stale" : "") + '">' +
+        cell(0, escapeHtml(a.rule_text)) + cell(1, country) + cell(2, '<span class="sev sev-' + escapeHtml(a.severity) + '">' + escapeHtml(a.severity_text) + "</span>") +
+        cell(3, state) + cell(4, escapeHtml(a.fired), "num") + cell(5, escapeHtml(a.why), "why") + cell(6, since) + cell(7, ack, "ack-cell") +
+        '<td class="actions">' + actionButtons(a) + "</td></tr>";
+    }
+    function drawFeed(feed) {
+      var el = document.getElementById("feed");
+      if (!feed || !el) return;
+      el.className = "feed feed-" + feed.state;
+      el.setAttribute("data-state", feed.state);
+      document.getElementById("feed-text").textContent = feed.text;
+      document.getElementById("feed-detail").textContent = feed.detail || "";
     }
     function draw() {
       if (!last) return;
-      var rows = last.alerts.filter(function (a) { return !onlyActive.checked || ["firing", "pending", "nodata"].indexOf(a.state) >= 0; });
-      body.innerHTML = rows.length ? rows.map(row).join("") : '<tr class="empty"><td colspan="8" class="muted">' + escapeHtml(t("js.no_alerts")) + "</td></tr>";
+      bodies.forEach(function (body) {
+        var cat = body.getAttribute("data-category");
+        var rows = last.alerts.filter(function (a) { return a.category === cat && (!onlyActive.checked || ["firing", "pending", "nodata"].indexOf(a.state) >= 0); });
+        body.innerHTML = rows.length ? rows.map(row).join("") : '<tr class="empty"><td colspan="9" class="muted">' + escapeHtml(t("js.no_alerts")) + "</td></tr>";
+      });
+      drawFeed(last.feed);
       var sb = document.getElementById("silences-body");
       sb.innerHTML = last.silences.length ? last.silences.map(function (s) {
         return "<tr><td><code>" + escapeHtml(s.matchers) + "</code></td><td>" + escapeHtml(s.author) + "</td><td>" +
@@ -188,7 +204,7 @@
         last = data; draw();
         document.getElementById("updated").textContent = t("js.updated", { time: dtf.format(new Date()) });
         document.body.setAttribute("data-alerts-loaded", "1");
-      }).catch(function () { document.getElementById("live").classList.add("off"); });
+      }).catch(function () { var f = document.getElementById("feed"); if (f) f.classList.add("unreachable"); });
     }
     function showError(msg) { var e = document.getElementById("action-error"); e.textContent = msg; e.classList.remove("hidden"); }
     function post(url, payload) {
@@ -200,18 +216,20 @@
         return r.json();
       });
     }
-    body.addEventListener("click", function (ev) {
-      var b = ev.target.closest("button");
-      if (!b) return;
-      b.disabled = true;
-      if (b.classList.contains("ack")) {
-        post(page.ack_url.replace("{id}", encodeURIComponent(b.getAttribute("data-id"))), { comment: t("js.ack_comment") })
-          .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
-      } else if (b.classList.contains("silence")) {
-        post(page.silence_url.replace("{id}", encodeURIComponent(b.getAttribute("data-id"))),
-          { reason: t("js.silence_reason"), duration_hours: 24 })
-          .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
-      }
+    bodies.forEach(function (body) {
+      body.addEventListener("click", function (ev) {
+        var b = ev.target.closest("button");
+        if (!b) return;
+        b.disabled = true;
+        if (b.classList.contains("ack")) {
+          post(page.ack_url.replace("{id}", encodeURIComponent(b.getAttribute("data-id"))), { comment: t("js.ack_comment") })
+            .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
+        } else if (b.classList.contains("silence")) {
+          post(page.silence_url.replace("{id}", encodeURIComponent(b.getAttribute("data-id"))),
+            { reason: t("js.silence_reason"), duration_hours: 24 })
+            .then(poll).catch(function (e) { b.disabled = false; showError(t("js.action_failed", { error: e.message })); });
+        }
+      });
     });
     onlyActive.addEventListener("change", draw);
     poll();
