@@ -243,7 +243,7 @@ def test_alert_list_cache_sees_every_write(api: Any) -> None:
 def test_a_year_without_scores_or_trade_is_404(api: Any) -> None:
     assert get(api, "/risk/scores?year=1901", status=404)["error"] == "NotFoundError"
     assert get(api, "/trade/profile/CHN?year=1950", status=404)["error"] == "NotFoundError"
-    assert get(api, "/trade/profile/CHN?scheme=unesco&domain=publishing", status=404)["error"] == "NotFoundError"
+    assert get(api, "/trade/profile/CHN?scheme=unesco&domain=audiovisuals", status=404)["error"] == "NotFoundError"
 
 
 def test_every_timestamp_carries_its_offset(api: Any) -> None:

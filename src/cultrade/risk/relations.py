@@ -43,14 +43,15 @@ MIN_BASELINE_YEARS = 3
 def yearly_conflicts(dyads: pd.DataFrame, home: str) -> pd.DataFrame:
     """year, partner, conflict: the home's conflict events (QuadClass 3 and 4) per partner and year.
 
-    ``dyads`` has month, actor1_iso3, actor2_iso3, quad_class, events (table ``event_dyad_months``).
+    ``dyads`` has month, actor1_iso3, actor2_iso3, quad_class, events (table ``event_dyad_months``), one
+    extract per home country (``actor1_iso3``), covering all of that home's partners. Only a home's own
+    extract is its history: the USA row of China's extract is one dyad, not the USA's history (a share of
+    the home's conflicts needs all its partners).
     """
     if dyads.empty:
         return pd.DataFrame(columns=["year", "partner", "conflict"])
-    d = dyads[dyads["quad_class"].isin([3, 4])]
-    a = d[d["actor1_iso3"] == home].assign(partner=lambda f: f["actor2_iso3"])
-    b = d[d["actor2_iso3"] == home].assign(partner=lambda f: f["actor1_iso3"])
-    both = pd.concat([a, b], ignore_index=True)
+    d = dyads[dyads["quad_class"].isin([3, 4]) & (dyads["actor1_iso3"] == home)]
+    both = d.assign(partner=d["actor2_iso3"])
     both = both[both["partner"] != home]
     both = both.assign(year=pd.to_datetime(both["month"]).dt.year)
     out: pd.DataFrame = both.groupby(["year", "partner"], as_index=False)[["events"]].sum()
