@@ -104,12 +104,13 @@ def _itc_untapped(store: Store, now: pd.DataFrame, growth: pd.DataFrame) -> pd.D
     return out.execute()[["exporter", "importer", "untapped"]]
 
 
-def origin_cases(store: Store, flows: pd.DataFrame, covariates: Sequence[str], t: int,
-                 horizon: int = HORIZON) -> tuple[pd.DataFrame, float]:
+def origin_cases(store: Store, flows: pd.DataFrame, covariates: Sequence[str], t: int, horizon: int = HORIZON,
+                 homes: Sequence[str] | None = None) -> tuple[pd.DataFrame, float]:
     """One row per exporter (home) and importer at origin ``t``: every ranking's score and the outcomes.
 
     ``flows``: exporter, importer, year, value (USD; NaN for not reported) and the gravity ``covariates``.
-    Returns the rows and the persistence rho. Only data up to ``t`` enters a score.
+    Returns the rows (of ``homes`` only, when given) and the persistence rho. Only data up to ``t`` enters a
+    score.
     """
     years = set(flows["year"])
     if not {t - horizon, t, t + horizon} <= years:
@@ -126,20 +127,22 @@ def origin_cases(store: Store, flows: pd.DataFrame, covariates: Sequence[str], t
     before["predicted"] = fit.predict(before)
     rho = persistence(before, now)
     g_exp, g_imp = _growth(now, before, "exporter"), _growth(now, before, "importer")
-    later = observed[observed["year"] == t + horizon][["exporter", "importer", "value"]]
-    now = now.merge(later.rename(columns={"value": "later"}), on=["exporter", "importer"], how="inner")
     projected = now["predicted"] * now["exporter"].map(g_exp) * now["importer"].map(g_imp)
     deviation = (now["value"] / now["predicted"]).where(now["predicted"] > 0)
-    trailing = growth_factors(store, t - horizon, horizon)
-    now = now.merge(_itc_untapped(store, now, trailing), on=["exporter", "importer"], how="left")
-    both = now[["importer", "value", "later"]]
-    totals = both.groupby("importer")[["value", "later"]].sum()
-    now = now.assign(
-        persistence=projected * deviation.pow(rho) - now["value"], gravity_gap=projected - now["value"],
-        largest=now["importer"].map(observed[observed["year"] == t].groupby("importer")["value"].sum()), nearest=-np.exp(now["log_dist"]),
-        partners=now["value"], growth=now["later"] - now["value"],
-        contraction=now["importer"].map(totals["later"] < totals["value"]).astype(float),
-        loss=np.where(now["value"] > 0, (now["later"] < now["value"]).astype(float), np.nan))
+    now = now.assign(persistence=projected * deviation.pow(rho) - now["value"], gravity_gap=projected - now["value"],
+                     largest=now["importer"].map(observed[observed["year"] == t].groupby("importer")["value"].sum()),
+                     nearest=-np.exp(now["log_dist"]), partners=now["value"])
+    now = now.merge(_itc_untapped(store, now, growth_factors(store, t - horizon, horizon)), how="left",
+                    on=["exporter", "importer"])
+    # the outcomes: pairs observed at t + k only (a pair not reported then is left out, never read as zero)
+    later = observed[observed["year"] == t + horizon][["exporter", "importer", "value"]]
+    now = now.merge(later.rename(columns={"value": "later"}), on=["exporter", "importer"], how="inner")
+    totals = now.groupby("importer")[["value", "later"]].sum()
+    now = now.assign(growth=now["later"] - now["value"],
+                     contraction=now["importer"].map(totals["later"] < totals["value"]).astype(float),
+                     loss=np.where(now["value"] > 0, (now["later"] < now["value"]).astype(float), np.nan))
+    if homes is not None:
+        now = now[now["exporter"].isin(homes)]
     return with_proxies(store, now, t, horizon), rho
 
 
@@ -192,9 +195,7 @@ def backtest_flows(store: Store, flows: pd.DataFrame, covariates: Sequence[str],
     risk_rows: list[dict[str, object]] = []
     rhos = []
     for t in origins:
-        cases, rho = origin_cases(store, flows, covariates, t, horizon)
-        if homes is not None:
-            cases = cases[cases["exporter"].isin(homes)]
+        cases, rho = origin_cases(store, flows, covariates, t, horizon, homes)
         rhos.append(f"{t}: {rho:.3f}")
         a, b = score_origin(cases, t, lookup, n)
         rows += a

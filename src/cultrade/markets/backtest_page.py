@@ -144,8 +144,10 @@ def render_markdown(results: Sequence[BacktestResult], rec: dict[str, Any]) -> s
              "a bootstrap over home countries (all of a home's cases drawn together).", "",
              "## What the product ships", "",
              "`cultrade markets rank` (and the API and dashboard) order markets by the ranking this table names, "
-             "read from the record written by the same command. The rule "
-             "(`cultrade.markets.evaluation.decide`), fixed before the figures:", "",
+             "read from the record this command writes (`src/cultrade/markets/backtest_record.py`), and every view "
+             "states the verdict first in its list of inputs (said plainly when the order does not beat the "
+             "baselines). The rule (`cultrade.markets.evaluation.decide`), fixed before the figures and applied to "
+             "the primary source:", "",
              *rec["rule"].splitlines(), "",
              *_decision_table(rec), ""]
     lines += [line for res in results for line in _source_section(res)]
@@ -191,17 +193,17 @@ def _reading(results: Sequence[BacktestResult], rec: dict[str, Any]) -> list[str
         "streaming or online literature to test a digital ranking on, so digital product types are decided on "
         "goods trade, and every digital view says so.",
     ]
-    seen: set[str] = set()
-    for situation, risk in rec["situations"].items():
-        if not risk["risk_cases"] or risk["ranking"] in seen:
+    for ranking in dict.fromkeys(d["ranking"] for d in rec["situations"].values()):
+        where = [s for s, d in rec["situations"].items() if d["ranking"] == ranking]
+        risk = rec["situations"][where[0]]
+        if not risk["risk_cases"]:
             continue
-        seen.add(risk["ranking"])
         lines.append(
-            f"- The risk adjustment of *{_name(risk['ranking'])}* ({situation} and any other situation it is the "
-            f"default of), over {risk['risk_cases']} cases: NDCG@10 {risk['risk_ndcg'][0]:.3f} -> "
-            f"{risk['risk_ndcg'][1]:.3f} (difference {risk['risk_diff']:+.3f} [{risk['risk_ci'][0]:+.3f}, "
-            f"{risk['risk_ci'][1]:+.3f}]), contraction@10 {risk['risk_contraction'][0]:.3f} -> "
-            f"{risk['risk_contraction'][1]:.3f}, loss@10 {risk['risk_loss'][0]:.3f} -> {risk['risk_loss'][1]:.3f}: "
+            f"- The risk adjustment of *{_name(ranking)}* (the default for: {', '.join(where)}), over "
+            f"{risk['risk_cases']} cases: NDCG@10 {risk['risk_ndcg'][0]:.3f} -> {risk['risk_ndcg'][1]:.3f} "
+            f"(difference {risk['risk_diff']:+.3f} [{risk['risk_ci'][0]:+.3f}, {risk['risk_ci'][1]:+.3f}]), "
+            f"contraction@10 {risk['risk_contraction'][0]:.3f} -> {risk['risk_contraction'][1]:.3f}, loss@10 "
+            f"{risk['risk_loss'][0]:.3f} -> {risk['risk_loss'][1]:.3f}: "
             + ("not worse, so the order is risk-adjusted." if risk["risk_adjusted"] else
                f"worse on {', '.join(risk['risk_worse'])}, so risk is shown beside the opportunity (the "
                "frontier, and a risk column) and not multiplied into the order."))
