@@ -20,8 +20,10 @@ from cultrade.markets.evaluation import (
     SPECS,
     TOP_N,
     BacktestResult,
+    choose,
     decide,
     label,
+    model_figures,
 )
 
 
@@ -36,11 +38,12 @@ def _ci(diff: float, lo: float, hi: float) -> str:
 def record(results: Sequence[BacktestResult], command: str, runtime: float) -> dict[str, Any]:
     """The decision of the primary source, with the other sources' decisions as confirmation."""
     primary = next(r for r in results if r.primary)
+    figures = _rounded(model_figures(primary))
     confirm = {r.source: {s: {k: d[k] for k in ("ranking", "beats_baseline", "risk_adjusted")}
                           for s, d in decide(r).items()} for r in results if not r.primary and r.source != "baci"}
     return {"command": command, "generated": datetime.now(UTC).date().isoformat(), "runtime_s": round(runtime),
             "source": primary.source, "title": primary.title, "top_n": TOP_N,
-            "rule": DECISION_RULE, "situations": _rounded(decide(primary)), "confirmation": confirm}
+            "rule": DECISION_RULE, "situations": choose(figures), "figures": figures, "confirmation": confirm}
 
 
 def _rounded(value: Any) -> Any:
@@ -69,10 +72,11 @@ def _decision_table(rec: dict[str, Any]) -> list[str]:
              "better in | beats the baselines | risk adjustment |", "|---|---|---|---|---|---|---|---|---|"]
     for s in SITUATIONS:
         d = rec["situations"][s]
+        f = rec["figures"][d["ranking"]]
         risk = "kept (multiplied in)" if d["risk_adjusted"] else \
             f"not kept: worse on {', '.join(d['risk_worse'])}; risk shown beside (frontier)"
-        lines.append(f"| {SITUATION_LABELS[s]} | {d['label']} | {d['ndcg']:.3f} | {d['baseline_label']} | "
-                     f"{d['baseline_ndcg']:.3f} | {_ci(d['diff'], *d['ci'])} | {d['share_beats']:.0%} | "
+        lines.append(f"| {SITUATION_LABELS[s]} | {label(d['ranking'])} | {f['ndcg']:.3f} | {label(f['baseline'])} | "
+                     f"{f['baseline_ndcg']:.3f} | {_ci(f['diff'], *f['ci'])} | {f['share_beats']:.0%} | "
                      f"{'**yes**' if d['beats_baseline'] else '**NO**'} | {risk} |")
     return lines
 
@@ -164,7 +168,7 @@ def _reading(results: Sequence[BacktestResult], rec: dict[str, Any]) -> list[str
     res = next(r for r in results if r.primary)
     summary = res.summary()
     best = res.best_baseline()
-    goods = rec["situations"]["goods"]
+    default = rec["situations"]["goods"]["ranking"]
     beats = {str(r): bool(row["diff"] > 0 and row["lo"] > 0) for r, row in summary.iterrows()}
     ndcg: dict[str, float] = {str(k): float(v) for k, v in summary["ndcg"].items()}
 
@@ -188,24 +192,25 @@ def _reading(results: Sequence[BacktestResult], rec: dict[str, Any]) -> list[str
         f"one-product analogue, {verdict('gravity_gap')}.",
         f"- Gravity with persistence: {verdict('persistence')}. It is not in the product (it needs two bilateral "
         f"years k apart to estimate the persistence) and scores {ndcg['persistence']:.3f} "
-        f"against {ndcg[goods['ranking']]:.3f} for the default.",
+        f"against {ndcg[default]:.3f} for the default.",
         f"- The digital proxy: {verdict('size_access_digital')}. There are no bilateral data on games, "
         "streaming or online literature to test a digital ranking on, so digital product types are decided on "
         "goods trade, and every digital view says so.",
     ]
     for ranking in dict.fromkeys(d["ranking"] for d in rec["situations"].values()):
         where = [s for s, d in rec["situations"].items() if d["ranking"] == ranking]
-        risk = rec["situations"][where[0]]
-        if not risk["risk_cases"]:
+        risk = rec["figures"][ranking].get("risk")
+        if not risk:
             continue
+        kept = rec["situations"][where[0]]
         lines.append(
             f"- The risk adjustment of *{_name(ranking)}* (the default for: {', '.join(where)}), over "
-            f"{risk['risk_cases']} cases: NDCG@10 {risk['risk_ndcg'][0]:.3f} -> {risk['risk_ndcg'][1]:.3f} "
-            f"(difference {risk['risk_diff']:+.3f} [{risk['risk_ci'][0]:+.3f}, {risk['risk_ci'][1]:+.3f}]), "
-            f"contraction@10 {risk['risk_contraction'][0]:.3f} -> {risk['risk_contraction'][1]:.3f}, loss@10 "
-            f"{risk['risk_loss'][0]:.3f} -> {risk['risk_loss'][1]:.3f}: "
-            + ("not worse, so the order is risk-adjusted." if risk["risk_adjusted"] else
-               f"worse on {', '.join(risk['risk_worse'])}, so risk is shown beside the opportunity (the "
+            f"{risk['cases']} cases: NDCG@10 {risk['ndcg'][0]:.3f} -> {risk['ndcg'][1]:.3f} (difference "
+            f"{risk['diff']:+.3f} [{risk['ci'][0]:+.3f}, {risk['ci'][1]:+.3f}]), contraction@10 "
+            f"{risk['contraction'][0]:.3f} -> {risk['contraction'][1]:.3f}, loss@10 {risk['loss'][0]:.3f} -> "
+            f"{risk['loss'][1]:.3f}: "
+            + ("not worse, so the order is risk-adjusted." if kept["risk_adjusted"] else
+               f"worse on {', '.join(kept['risk_worse'])}, so risk is shown beside the opportunity (the "
                "frontier, and a risk column) and not multiplied into the order."))
     lines += [
         "- Nothing is tuned to these cases: the gravity covariates are the AGTPA guide's, projections use the k "

@@ -26,7 +26,7 @@ PAGE = "docs/markets_backtest.md"
 
 @dataclass(frozen=True)
 class Choice:
-    """The default ranking of one situation and the backtest figures behind it."""
+    """The default ranking of one situation (``entry``: the decision) and the backtest figures behind it."""
 
     situation: str
     entry: dict[str, Any]
@@ -44,25 +44,29 @@ class Choice:
     def risk_adjusted(self) -> bool:
         return bool(self.entry["risk_adjusted"])
 
-    def figures(self, ranking: str) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = self.entry.get("figures", {}).get(ranking)
+    def figures(self, ranking: str | None = None) -> dict[str, Any]:
+        """The recorded figures of ``ranking`` (default: the chosen one); empty when it was not scored."""
+        found: dict[str, Any] = RECORD.get("figures", {}).get(ranking or self.ranking, {})
         return found
+
+    def _against(self, f: dict[str, Any]) -> str:
+        base = SPECS[f["baseline"]].label.removeprefix("baseline: ")
+        return (f"NDCG@10 {f['ndcg']:.3f} against {f['baseline_ndcg']:.3f} for '{base}' (difference {f['diff']:+.3f}, "
+                f"95% interval {f['ci'][0]:+.3f} to {f['ci'][1]:+.3f} over homes; better in {f['share_beats']:.0%} "
+                f"of {f['cases']} cases)")
 
     def verdict(self) -> str:
         """One sentence: the order used and whether it beats the best simple baseline, with the figures."""
-        e = self.entry
+        f = self.figures()
         name = SPECS[self.ranking].label.removeprefix("model: ")
-        figures = (f"NDCG@10 {e['ndcg']:.3f} against {e['baseline_ndcg']:.3f} (difference {e['diff']:+.3f}, 95% "
-                   f"interval {e['ci'][0]:+.3f} to {e['ci'][1]:+.3f} over homes; better in {e['share_beats']:.0%} "
-                   f"of {e['cases']} cases)")
-        base = SPECS[e["baseline"]].label.removeprefix("baseline: ")
+        base = SPECS[f["baseline"]].label.removeprefix("baseline: ")
         if self.beats_baseline:
             text = (f"Validated: markets are ordered by {name}, which beats the best simple baseline, '{base}', "
-                    f"in the backtest on {self.source}: {figures}.")
+                    f"in the backtest on {self.source}: {self._against(f)}.")
         else:
             text = (f"NOT VALIDATED: no ranking available here beats the simple baseline '{base}' in the backtest "
-                    f"on {self.source}. The order shown ({name}) does no better: {figures}. Treat it as no better "
-                    f"than listing the {base}.")
+                    f"on {self.source}. The order shown ({name}) is not shown to do better: {self._against(f)}. Treat it "
+                    f"as no better than listing the {base}.")
         if self.situation == "digital":
             text += (" For digital product types this is tested on goods trade only: no bilateral digital trade "
                      "data exist to test a digital ranking.")
@@ -70,30 +74,25 @@ class Choice:
 
     def risk_verdict(self) -> str:
         """One sentence: whether risk is multiplied into the order, and the backtest figures that decided it."""
-        e = self.entry
-        if not e.get("risk_cases"):
+        r = self.figures().get("risk")
+        if not r:
             return ("Risk is shown beside the opportunity (frontier), not multiplied into the order: the risk "
                     "adjustment could not be tested (no backtest cases with risk data).")
-        change = (f"NDCG@10 {e['risk_ndcg'][0]:.3f} -> {e['risk_ndcg'][1]:.3f}, change {e['risk_diff']:+.3f} with "
-                  f"95% interval {e['risk_ci'][0]:+.3f} to {e['risk_ci'][1]:+.3f}; markets whose imports contracted "
-                  f"{e['risk_contraction'][0]:.1%} -> {e['risk_contraction'][1]:.1%}; markets where the home's "
-                  f"exports fell {e['risk_loss'][0]:.1%} -> {e['risk_loss'][1]:.1%} of the first 10, over "
-                  f"{e['risk_cases']} cases")
+        change = (f"NDCG@10 {r['ndcg'][0]:.3f} -> {r['ndcg'][1]:.3f}, change {r['diff']:+.3f} with 95% interval "
+                  f"{r['ci'][0]:+.3f} to {r['ci'][1]:+.3f}; markets whose imports contracted "
+                  f"{r['contraction'][0]:.1%} -> {r['contraction'][1]:.1%}; markets where the home's exports fell "
+                  f"{r['loss'][0]:.1%} -> {r['loss'][1]:.1%} of the first 10, over {r['cases']} cases")
         if self.risk_adjusted:
             return (f"Risk-adjusted order: opportunity x (1 - risk/10), kept because in the backtest it is not "
                     f"worse than the unadjusted order ({change}).")
         return (f"Risk is shown beside the opportunity (frontier), not multiplied into the order: in the backtest "
-                f"opportunity x (1 - risk/10) was worse on {', '.join(e['risk_worse'])} ({change}). The "
+                f"opportunity x (1 - risk/10) was worse on {', '.join(self.entry['risk_worse'])} ({change}). The "
                 "'adjusted' column is that product, for reference only.")
 
     def component(self, ranking: str) -> str:
         """How a ranking shown as a column, not the order, did in the backtest (empty when not scored)."""
         f = self.figures(ranking)
-        if f is None:
-            return ""
-        base = SPECS[self.entry["baseline"]].label.removeprefix("baseline: ")
-        return (f"NDCG@10 {f['ndcg']:.3f} against {f['baseline_ndcg']:.3f} for '{base}' (difference "
-                f"{f['diff']:+.3f}, 95% interval {f['ci'][0]:+.3f} to {f['ci'][1]:+.3f})")
+        return self._against(f) if f else ""
 
 
 def default_ranking(situation: str) -> Choice:

@@ -226,7 +226,30 @@ class BacktestResult:
         return pd.DataFrame(out).set_index("ranking")
 
 
-#: The rule :func:`decide` applies, in words (quoted on the backtest page and kept in the record).
+def model_figures(result: BacktestResult) -> dict[str, dict[str, Any]]:
+    """Per model: mean NDCG and hit rate, cases, the best baseline and its NDCG, the difference with its 95%
+    interval over homes and the share of cases won; ``risk``: the same model unadjusted and risk-adjusted
+    (NDCG, the difference with its interval, contraction and loss) on the cases the risk index covers."""
+    summary = result.summary()
+    risk = result.risk_summary()
+    out: dict[str, dict[str, Any]] = {}
+    for m, f in summary[summary["kind"] == "model"].iterrows():
+        entry: dict[str, Any] = {
+            "ndcg": float(f["ndcg"]), "hit_rate": float(f["hit_rate"]), "cases": int(f["cases"]),
+            "baseline": str(f["vs"]), "baseline_ndcg": float(summary.loc[f["vs"], "ndcg"]),
+            "diff": float(f["diff"]), "ci": [float(f["lo"]), float(f["hi"])],
+            "share_beats": float(f[f"beats_{f['vs']}"])}
+        if m in risk.index:
+            r = risk.loc[str(m)].to_dict()
+            entry["risk"] = {"cases": int(r["cases"]), "ndcg": [float(r["ndcg"]), float(r["ndcg_adjusted"])],
+                             "diff": float(r["diff"]), "ci": [float(r["lo"]), float(r["hi"])],
+                             "contraction": [float(r["contraction"]), float(r["contraction_adjusted"])],
+                             "loss": [float(r["loss"]), float(r["loss_adjusted"])]}
+        out[str(m)] = entry
+    return out
+
+
+#: The rule :func:`choose` applies, in words (quoted on the backtest page and kept in the record).
 DECISION_RULE = """\
 1. The candidates of a situation are the product's rankings that can order markets in it.
 2. A candidate *beats the baselines* when its mean NDCG@10 is above that of the best baseline (the baseline
@@ -239,44 +262,38 @@ DECISION_RULE = """\
    Without risk cases the adjustment is untested and not applied."""
 
 
-def decide(result: BacktestResult) -> dict[str, dict[str, Any]]:
-    """The default ranking per situation: :data:`DECISION_RULE` applied to the figures of ``result``."""
-    summary = result.summary()
-    risk = result.risk_summary()
+def choose(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The default ranking per situation: :data:`DECISION_RULE` applied to :func:`model_figures`.
+
+    >>> f = {"size_access": {"ndcg": 0.64, "diff": 0.07, "ci": [0.04, 0.09]},
+    ...      "untapped": {"ndcg": 0.32, "diff": -0.26, "ci": [-0.31, -0.21]},
+    ...      "size_access_digital": {"ndcg": 0.57, "diff": -0.01, "ci": [-0.02, 0.01]}}
+    >>> d = choose(f)["bilateral"]
+    >>> d["ranking"], d["beats_baseline"], d["risk_adjusted"], d["risk_worse"]
+    ('size_access', True, False, ['untested'])
+    """
     out: dict[str, dict[str, Any]] = {}
     for situation in SITUATIONS:
-        cands = summary[[situation in SPECS[r].situations for r in summary.index]]
-        beats = cands[(cands["diff"] > 0) & (cands["lo"] > 0)]
-        pool = beats if len(beats) else cands
-        best = str(pool["ndcg"].idxmax())
-        row = summary.loc[best].to_dict()
-        entry: dict[str, Any] = {
-            "ranking": best, "label": SPECS[best].label, "beats_baseline": bool(len(beats) > 0),
-            "baseline": row["vs"], "baseline_label": SPECS[str(row["vs"])].label,
-            "ndcg": float(row["ndcg"]), "hit_rate": float(row["hit_rate"]),
-            "baseline_ndcg": float(summary.loc[row["vs"], "ndcg"]), "diff": float(row["diff"]),
-            "ci": [float(row["lo"]), float(row["hi"])], "share_beats": float(row[f"beats_{row['vs']}"]),
-            "cases": int(row["cases"]), "candidates": list(cands.index),
-            "figures": {str(m): {"ndcg": float(f["ndcg"]), "baseline_ndcg": float(summary.loc[f["vs"], "ndcg"]),
-                                 "diff": float(f["diff"]), "ci": [float(f["lo"]), float(f["hi"])],
-                                 "share_beats": float(f[f"beats_{f['vs']}"])}
-                        for m, f in summary[summary["kind"] == "model"].iterrows()},
-        }
-        if best in risk.index:
-            r = risk.loc[best].to_dict()
-            worse = [m for m, bad in (("NDCG@10", r["ndcg_adjusted"] < r["ndcg"]),
-                                      ("contraction@10", r["contraction_adjusted"] > r["contraction"]),
-                                      ("loss@10", r["loss_adjusted"] > r["loss"])) if bad]
-            entry.update(risk_adjusted=not worse, risk_worse=worse, risk_cases=int(r["cases"]),
-                         risk_ndcg=[float(r["ndcg"]), float(r["ndcg_adjusted"])],
-                         risk_diff=float(r["diff"]), risk_ci=[float(r["lo"]), float(r["hi"])],
-                         risk_contraction=[float(r["contraction"]), float(r["contraction_adjusted"])],
-                         risk_loss=[float(r["loss"]), float(r["loss_adjusted"])])
+        cands = [r.id for r in RANKINGS if situation in r.situations and r.id in figures]
+        beating = [c for c in cands if figures[c]["diff"] > 0 and figures[c]["ci"][0] > 0]
+        best = max(beating or cands, key=lambda c: figures[c]["ndcg"])
+        risk = figures[best].get("risk")
+        if risk:
+            worse = [m for m, bad in (("NDCG@10", risk["ndcg"][1] < risk["ndcg"][0]),
+                                      ("contraction@10", risk["contraction"][1] > risk["contraction"][0]),
+                                      ("loss@10", risk["loss"][1] > risk["loss"][0])) if bad]
         else:
-            entry.update(risk_adjusted=False, risk_worse=["untested"], risk_cases=0)
-        out[situation] = entry
+            worse = ["untested"]
+        out[situation] = {"ranking": best, "candidates": cands, "beats_baseline": bool(beating),
+                          "risk_adjusted": not worse, "risk_worse": worse}
     return out
 
 
-__all__ = ["BOOTSTRAP", "DECISION_RULE", "RANKINGS", "RISK", "SITUATIONS", "SITUATION_LABELS", "SPECS", "TOP_N", "BacktestResult",
-           "RankingSpec", "Situation", "bootstrap_difference", "decide", "hit_rate", "label", "ndcg", "score_case"]
+def decide(result: BacktestResult) -> dict[str, dict[str, Any]]:
+    """:func:`choose` on the figures of ``result``."""
+    return choose(model_figures(result))
+
+
+__all__ = ["BOOTSTRAP", "DECISION_RULE", "RANKINGS", "RISK", "SITUATIONS", "SITUATION_LABELS", "SPECS", "TOP_N",
+           "BacktestResult", "RankingSpec", "Situation", "bootstrap_difference", "choose", "decide", "hit_rate",
+           "label", "model_figures", "ndcg", "score_case"]
