@@ -108,6 +108,8 @@ def test_the_backtest_scores_every_ranking_the_product_ships(small: BacktestResu
     assert set(risk.index) == {"untapped", "size_access", "size_access_digital"}
     assert small.risk_origins == (2002,) and risk["cases"].eq(3).all()
     assert any("built from each home with data up to t only" in n for n in small.notes)
+    wins = small.home_wins("size_access")
+    assert set(wins) == {"CHN", "DEU", "USA"} and all(0 <= w <= n == 1 for w, n in wins.values())
 
 
 def test_no_score_uses_data_after_the_origin(bundled: Store) -> None:

@@ -36,14 +36,18 @@ def _ci(diff: float, lo: float, hi: float) -> str:
 
 
 def record(results: Sequence[BacktestResult], command: str, runtime: float) -> dict[str, Any]:
-    """The decision of the primary source, with the other sources' decisions as confirmation."""
+    """The decision of the primary source, with the other sources' decisions as confirmation, and per source
+    and home how often each default beat the best baseline (for the home's own line on every view)."""
     primary = next(r for r in results if r.primary)
     figures = _rounded(model_figures(primary))
     confirm = {r.source: {s: {k: d[k] for k in ("ranking", "beats_baseline", "risk_adjusted")}
                           for s, d in decide(r).items()} for r in results if not r.primary and r.source != "baci"}
+    situations = choose(figures)
+    defaults = sorted({d["ranking"] for d in situations.values()})
+    homes = {r.title: {d: r.home_wins(d) for d in defaults} for r in results if r.source != "baci"}
     return {"command": command, "generated": datetime.now(UTC).date().isoformat(), "runtime_s": round(runtime),
-            "source": primary.source, "title": primary.title, "top_n": TOP_N,
-            "rule": DECISION_RULE, "situations": choose(figures), "figures": figures, "confirmation": confirm}
+            "source": primary.source, "title": primary.title, "top_n": TOP_N, "rule": DECISION_RULE,
+            "situations": situations, "figures": figures, "confirmation": confirm, "homes": homes}
 
 
 def _rounded(value: Any) -> Any:
@@ -212,6 +216,12 @@ def _reading(results: Sequence[BacktestResult], rec: dict[str, Any]) -> list[str
             + ("not worse, so the order is risk-adjusted." if kept["risk_adjusted"] else
                f"worse on {', '.join(kept['risk_worse'])}, so risk is shown beside the opportunity (the "
                "frontier, and a risk column) and not multiplied into the order."))
+    for title, per in rec["homes"].items():
+        wins = per[default].get("CHN")
+        if wins:
+            lines.append(f"- China as home, {title}: *{_name(default)}* beats {_name(best)} in {wins[0]} of "
+                         f"{wins[1]} cases. The rule pools all homes (a home has too few cases to decide on), "
+                         "and `markets rank` shows each home its own count beside the pooled verdict.")
     lines += [
         "- Nothing is tuned to these cases: the gravity covariates are the AGTPA guide's, projections use the k "
         "years before t, the risk index is built with data up to t (its time-invariant inputs, Hofstede's 2015 "

@@ -89,6 +89,19 @@ class Choice:
                 f"opportunity x (1 - risk/10) was worse on {', '.join(self.entry['risk_worse'])} ({change}). The "
                 "'adjusted' column is that product, for reference only.")
 
+    def home_record(self, home: str) -> str:
+        """How the order did for ``home`` itself in each backtest source (empty when it was not a home there)."""
+        parts = []
+        for title, per in RECORD.get("homes", {}).items():
+            wins = per.get(self.ranking, {}).get(home)
+            if wins:
+                parts.append(f"{wins[0]} of {wins[1]} backtest cases on {title.split(' (')[0]}")
+        if not parts:
+            return ""
+        base = SPECS[self.figures()["baseline"]].label.removeprefix("baseline: ")
+        return (f"For {home} as home, the order beat '{base}' in {' and in '.join(parts)}; the verdict above pools "
+                "all homes, since one home has too few cases to decide on.")
+
     def component(self, ranking: str) -> str:
         """How a ranking shown as a column, not the order, did in the backtest (empty when not scored)."""
         f = self.figures(ranking)

@@ -177,6 +177,12 @@ class BacktestResult:
         frame = self.risk_scores if risk else self.scores
         return frame.pivot_table(index=["home", "origin"], columns="ranking", values=metric)
 
+    def home_wins(self, ranking: str) -> dict[str, list[int]]:
+        """Per home: [cases where ``ranking`` has a higher NDCG than the best baseline, cases]."""
+        wide = self.wide()[[ranking, self.best_baseline()]].dropna()
+        won = (wide[ranking] > wide[self.best_baseline()]).groupby(level="home")
+        return {str(h): [int(w.sum()), len(w)] for h, w in won}
+
     def best_baseline(self) -> str:
         means = self.scores.groupby("ranking")["ndcg"].mean()
         return str(means.reindex([r.id for r in RANKINGS if r.kind == "baseline"]).idxmax())

@@ -201,7 +201,7 @@ def _proxy(store: Store, home: str, dom: MarketDomain, online: bool, markets: se
 
 def _order_inputs(choice: Choice, basis: str, baci_year: int | None, note: str, home: str, horizon: int) -> list[str]:
     """The lines that say what orders the ranking and what is only shown beside it."""
-    lines = [choice.verdict(), choice.risk_verdict()]
+    lines = [choice.verdict(), *filter(None, [choice.home_record(home)]), choice.risk_verdict()]
     if choice.ranking == "untapped":
         lines.append(f"opportunity (the order): untapped export potential from BACI {baci_year} ({note}), supply x "
                      f"demand x ease, demand projected {horizon} years with IMF WEO growth")
