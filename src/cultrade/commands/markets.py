@@ -93,14 +93,18 @@ def rank_cmd(
     top: Annotated[int, typer.Option(help="Markets to show.")] = 15,
     out: Annotated[Path | None, typer.Option(help="Write the whole ranking as .csv or .parquet.")] = None,
 ) -> None:
-    """Rank target markets by risk-adjusted opportunity, with the frontier and an explanation per market."""
+    """Rank target markets by the opportunity the backtest chose (and whether it beats the baselines), with risk."""
     from cultrade.markets import rank_markets
 
     with open_store() as store:
         ranking = rank_markets(store, home, domain, year=year)
-    cols = ["rank", "iso3", "name", "opportunity", "risk", "band", "adjusted", "frontier"]
+    console.print(ranking.inputs[0], style=None if ranking.validated else "bold red")
+    shown = [c for c in ("untapped", "internet") if c in ranking.table.columns]
+    cols = ["rank", "iso3", "name", "opportunity", *shown, "risk", "band",
+            *(["adjusted"] if ranking.risk_adjusted else []), "frontier"]
     print_frame(ranking.top(top)[cols], title=f"Markets for {ranking.domain.label_en} from {ranking.home} "
-                                             f"(basis: {ranking.basis})")
+                                             f"(basis: {ranking.basis}; order: {ranking.method}"
+                                             f"{', risk-adjusted' if ranking.risk_adjusted else ', risk beside'})")
     for line in ranking.top(min(top, 5))["explanation"]:
         console.print(f"- {line}")
     console.print("inputs used:")
@@ -139,22 +143,35 @@ def match_cmd(
 @handle_errors
 def backtest_cmd(
     out: Annotated[Path | None, typer.Option(help="Write the results page, e.g. docs/markets_backtest.md.")] = None,
+    record: Annotated[Path | None, typer.Option(help="Write the decision record the product reads: "
+                                                     "src/cultrade/markets/backtest_record.py.")] = None,
 ) -> None:
-    """Backtest the rankings (AGTPA 1986-2006, and BACI when several years are loaded): NDCG and hit rate."""
-    from cultrade.markets import backtest_agtpa, backtest_baci
-    from cultrade.markets.backtest import render_markdown
+    """Backtest every shipped ranking (AGTPA 1986-2006; UN Comtrade and BACI when loaded) and choose the defaults."""
+    import time
 
+    from cultrade.markets import backtest_agtpa, backtest_baci, backtest_comtrade
+    from cultrade.markets.backtest_page import record as make_record
+    from cultrade.markets.backtest_page import render_markdown, render_record
+
+    start = time.perf_counter()
     with open_store() as store:
         results = [backtest_agtpa(store)]
-        baci = backtest_baci(store)
-    if baci is not None:
-        results.append(baci)
+        results += [r for r in (backtest_comtrade(store), backtest_baci(store)) if r is not None]
+    args = " ".join(f"--{k} {v}" for k, v in (("out", out), ("record", record)) if v is not None)
+    rec = make_record(results, f"cultrade markets backtest {args}".strip(), time.perf_counter() - start)
     for res in results:
-        print_frame(res.summary().reset_index(), title=f"Backtest on {res.source}")
+        print_frame(res.summary().reset_index()[["label", "ndcg", "hit_rate", "cases", "beats_largest", "diff", "lo",
+                                                 "hi"]], title=f"Backtest on {res.title}")
+    for situation, d in rec["situations"].items():
+        console.print(f"{situation}: default {d['ranking']} (beats the baselines: {d['beats_baseline']}; risk "
+                      f"adjustment kept: {d['risk_adjusted']})")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_markdown(results, f"cultrade markets backtest --out {out}"), encoding="utf-8")
+        out.write_text(render_markdown(results, rec), encoding="utf-8")
         console.print(f"wrote {out}")
+    if record is not None:
+        record.write_text(render_record(rec), encoding="utf-8")
+        console.print(f"wrote {record}")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,9 @@ The library API (the CLI, the REST API and the dashboard call these):
   (``cultrade markets potential``)
 * :func:`rank_markets` (store, home, domain) -> :class:`Ranking` (``cultrade markets rank``)
 * :func:`match_markets` (store, home, domain) -> (DataFrame, note) (``cultrade markets match``)
-* :func:`backtest_agtpa`, :func:`backtest_baci` -> :class:`BacktestResult` (``cultrade markets backtest``)
+* :func:`backtest_agtpa`, :func:`backtest_comtrade`, :func:`backtest_baci` -> :class:`BacktestResult`
+  (``cultrade markets backtest``); :func:`decide` chooses each situation's default ranking from the
+  figures and :func:`default_ranking` reads the recorded decision back
 
 Extra dyadic covariates (the risk index's bilateral relations, for one) come in through one hook, the
 ``extra`` DataFrame (iso_o, iso_d[, year], measures...), documented in :mod:`cultrade.markets.data`.
@@ -20,8 +22,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cultrade.markets.backtest import BacktestResult, backtest_agtpa, backtest_baci
+from cultrade.markets.backtest import backtest_agtpa, backtest_baci, backtest_comtrade
+from cultrade.markets.choice import Choice, default_ranking
 from cultrade.markets.data import AGTPA_REFERENCE, AGTPA_REFERENCE_YEARS, COVARIATES, GEODIST, gravity_frame
+from cultrade.markets.evaluation import RANKINGS, BacktestResult, decide
 from cultrade.markets.gravity import GravityResult, describe_dropped, estimate_gravity
 from cultrade.markets.matching import match_markets
 from cultrade.markets.potential import potential, sample_note
@@ -58,11 +62,16 @@ __all__ = [
     "AGTPA_REFERENCE",
     "AGTPA_REFERENCE_YEARS",
     "COVARIATES",
+    "RANKINGS",
     "BacktestResult",
+    "Choice",
     "GravityResult",
     "Ranking",
     "backtest_agtpa",
     "backtest_baci",
+    "backtest_comtrade",
+    "decide",
+    "default_ranking",
     "describe_dropped",
     "estimate_gravity",
     "frontier",
